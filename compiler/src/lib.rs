@@ -1,0 +1,13 @@
+//! # norm-compiler
+//!
+//! Source to checked IR, purely: this crate reads only the sources it is handed (through a
+//! [`files::Loader`] for imports), has no `unsafe` and knows nothing of Cranelift, argv or
+//! terminals. The pipeline: [`syntax`] (lex, parse) → [`check`] (resolve, type-check, lower)
+//! → [`ir`].
+
+#![forbid(unsafe_code)]
+
+pub mod diagnostic;
+pub mod files;
+pub mod span;
+pub mod syntax;

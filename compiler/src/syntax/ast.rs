@@ -1,0 +1,308 @@
+//! The syntax tree, as the parser builds it: untyped and unresolved, with a span on everything
+//! that a diagnostic may need to point at. `Error` variants mark places where the parser
+//! recovered from a syntax error; later passes skip them silently (the error was reported).
+
+use crate::span::{FileId, Ident, Span, Spanned};
+
+#[derive(Clone, Debug, Default)]
+pub struct File {
+    pub file: FileId,
+    pub items: Vec<Item>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Item {
+    pub kind: ItemKind,
+    pub span: Span,
+    /// Text of the `///` comments directly above the item, one entry per line.
+    pub doc: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub enum ItemKind {
+    Law {
+        name: Ident,
+        title: Spanned<String>,
+        version: Spanned<String>,
+    },
+    Import {
+        path: Spanned<String>,
+    },
+    Type {
+        name: Ident,
+        def: TypeDef,
+    },
+    Role {
+        name: Ident,
+        label: Spanned<String>,
+    },
+    Authority {
+        name: Ident,
+        label: Spanned<String>,
+    },
+    Chapter {
+        number: Spanned<String>,
+        title: Spanned<String>,
+        first: Spanned<String>,
+        last: Spanned<String>,
+    },
+    Fact {
+        name: Ident,
+        ty: TypeExpr,
+    },
+    Schema {
+        name: Ident,
+        fields: Vec<Field>,
+    },
+    DataModule {
+        name: Ident,
+        version: Spanned<String>,
+        effective: Spanned<String>,
+        entries: Vec<(Ident, Expr)>,
+    },
+    Def {
+        name: Ident,
+        ty: Option<TypeExpr>,
+        value: Expr,
+    },
+    Exception {
+        target: Ident,
+        label: Option<Ident>,
+        priority: Option<Spanned<String>>,
+        when: Expr,
+        value: Expr,
+    },
+    Article {
+        number: Spanned<String>,
+        title: Spanned<String>,
+        body: Vec<Item>,
+    },
+    Norm(Norm),
+    Test {
+        name: Spanned<String>,
+        body: Vec<TestStmt>,
+    },
+    /// A declaration the parser could not make sense of.
+    Error,
+}
+
+#[derive(Clone, Debug)]
+pub enum TypeDef {
+    Enum(Vec<Ident>),
+    Struct(Vec<Field>),
+}
+
+#[derive(Clone, Debug)]
+pub struct Field {
+    pub name: Ident,
+    pub ty: TypeExpr,
+    pub default: Option<Expr>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct TypeExpr {
+    pub name: Ident,
+    pub args: Vec<TypeExpr>,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NormKind {
+    Obligation,
+    Prohibition,
+    Permission,
+    Exemption,
+    Right,
+    Penalty,
+    Warning,
+}
+
+impl NormKind {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            NormKind::Obligation => "obligation",
+            NormKind::Prohibition => "prohibition",
+            NormKind::Permission => "permission",
+            NormKind::Exemption => "exemption",
+            NormKind::Right => "right",
+            NormKind::Penalty => "penalty",
+            NormKind::Warning => "warning",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Norm {
+    pub kind: NormKind,
+    pub id: Ident,
+    pub clauses: Vec<Clause>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Clause {
+    pub kind: ClauseKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum ClauseKind {
+    Paragraph(Spanned<String>),
+    Item(Spanned<String>),
+    Addressee(Ident),
+    Authority(Ident),
+    When(Expr),
+    Due(Expr),
+    Text(Spanned<String>),
+    Act(Ident),
+    Priority(Spanned<String>),
+    Tags(Vec<Ident>),
+    Overrides {
+        targets: Vec<Target>,
+        except: Vec<Ident>,
+    },
+    Fine {
+        min: Expr,
+        max: Expr,
+    },
+    Error,
+}
+
+#[derive(Clone, Debug)]
+pub enum Target {
+    Norm(Ident),
+    Article(Spanned<String>),
+    Articles(Spanned<String>, Spanned<String>),
+    Chapter(Spanned<String>),
+    Tagged(Ident),
+}
+
+#[derive(Clone, Debug)]
+pub struct TestStmt {
+    pub kind: TestStmtKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum TestStmtKind {
+    AsOf(Spanned<String>),
+    Given(Ident, Expr),
+    /// `expect [KIND] ID`
+    ExpectNorm {
+        kind: Option<NormKind>,
+        id: Ident,
+    },
+    /// `expect no ID`
+    ExpectNoNorm(Ident),
+    ExpectValue(Expr),
+    ExpectConflict,
+    Error,
+}
+
+#[derive(Clone, Debug)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    Or,
+    And,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    In,
+    NotIn,
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+impl BinOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Or => "or",
+            BinOp::And => "and",
+            BinOp::Eq => "==",
+            BinOp::Ne => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::In => "in",
+            BinOp::NotIn => "not in",
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnOp {
+    Not,
+    Neg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quantifier {
+    Exists,
+    All,
+    Count,
+    Sum,
+}
+
+impl Quantifier {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Quantifier::Exists => "exists",
+            Quantifier::All => "all",
+            Quantifier::Count => "count",
+            Quantifier::Sum => "sum",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    Days,
+    Months,
+    Years,
+}
+
+#[derive(Clone, Debug)]
+pub enum ExprKind {
+    Bool(bool),
+    Int(String),
+    Decimal(String),
+    Percent(String),
+    /// A number followed by `CNY`.
+    Money(String),
+    /// A number followed by a unit.
+    Duration(String, Unit),
+    Date(String),
+    Str(String),
+    Name(String),
+    Field(Box<Expr>, Ident),
+    Call(Ident, Vec<Expr>),
+    Unary(UnOp, Box<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    If(Box<Expr>, Box<Expr>, Box<Expr>),
+    Quant {
+        q: Quantifier,
+        var: Ident,
+        collection: Box<Expr>,
+        body: Box<Expr>,
+    },
+    Set(Vec<Expr>),
+    List(Vec<Expr>),
+    Struct(Vec<(Ident, Expr)>),
+    Paren(Box<Expr>),
+    Error,
+}

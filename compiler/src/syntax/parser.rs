@@ -1,0 +1,239 @@
+//! The parser: runs the lalrpop grammar over the logos tokens and turns every syntax error,
+//! recovered or not, into a [`Diagnostic`]. It never fails: it returns the tree it could build
+//! and the errors it met.
+
+use crate::diagnostic::Diagnostic;
+use crate::span::{FileId, Span};
+use crate::syntax::ast::{BinOp, Expr, ExprKind, File, Item, ItemKind, Unit};
+use crate::syntax::lexer::{self, Comment, Tok};
+use lalrpop_util::{ErrorRecovery, ParseError};
+
+#[allow(clippy::all, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#[allow(unused_parens, dead_code)]
+mod generated {
+    lalrpop_util::lalrpop_mod!(pub grammar, "/syntax/grammar.rs");
+}
+
+pub(crate) fn mk(file: FileId, l: usize, r: usize, kind: ExprKind) -> Expr {
+    Expr {
+        kind,
+        span: Span::new(file, l, r),
+    }
+}
+
+pub(crate) fn bin(file: FileId, l: usize, r: usize, op: BinOp, a: Expr, b: Expr) -> Expr {
+    mk(file, l, r, ExprKind::Binary(op, Box::new(a), Box::new(b)))
+}
+
+/// `100_000 CNY` → the amount's text.
+pub(crate) fn money(tok: &str) -> ExprKind {
+    ExprKind::Money(tok.split_whitespace().next().unwrap_or("0").to_string())
+}
+
+/// `10 days` → amount and unit.
+pub(crate) fn duration(tok: &str) -> ExprKind {
+    let mut parts = tok.split_whitespace();
+    let n = parts.next().unwrap_or("0").to_string();
+    let unit = match parts.next().unwrap_or("days") {
+        u if u.starts_with("month") => Unit::Months,
+        u if u.starts_with("year") => Unit::Years,
+        _ => Unit::Days,
+    };
+    ExprKind::Duration(n, unit)
+}
+
+/// Removes the quotes of a string literal and resolves its escapes (`\"`, `\\`, `\n`, `\t`).
+pub(crate) fn unquote(s: &str) -> String {
+    let inner = s.strip_prefix('"').and_then(|s| s.strip_suffix('"')).unwrap_or(s);
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some(other) => out.push(other),
+                None => {}
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The result of parsing one file.
+pub struct Parsed {
+    pub file: File,
+    pub comments: Vec<Comment>,
+    pub errors: Vec<Diagnostic>,
+}
+
+pub fn parse(file: FileId, src: &str) -> Parsed {
+    let lexed = lexer::lex(file, src);
+    let mut errors = lexed.errors;
+    let mut recovered: Vec<ErrorRecovery<usize, Tok<'_>, ()>> = Vec::new();
+    let parser = generated::grammar::FileParser::new();
+    let result = parser.parse(file, &mut recovered, lexed.tokens.iter().copied());
+    let mut items = match result {
+        Ok(items) => items,
+        Err(e) => {
+            errors.push(syntax_error(file, src, e));
+            Vec::new()
+        }
+    };
+    for r in recovered {
+        errors.push(syntax_error(file, src, r.error));
+    }
+    attach_docs(src, &mut items, &lexed.comments);
+    errors.sort_by_key(|d| d.primary.as_ref().map(|p| p.span.start));
+    Parsed {
+        file: File { file, items },
+        comments: lexed.comments,
+        errors,
+    }
+}
+
+/// Parses a single expression (for `norm expr`).
+pub fn parse_expr(file: FileId, src: &str) -> Result<Expr, Vec<Diagnostic>> {
+    let lexed = lexer::lex(file, src);
+    if !lexed.errors.is_empty() {
+        return Err(lexed.errors);
+    }
+    let mut recovered = Vec::new();
+    let parser = generated::grammar::ExprParser::new();
+    match parser.parse(file, &mut recovered, lexed.tokens.iter().copied()) {
+        Ok(e) if recovered.is_empty() => Ok(e),
+        Ok(_) => Err(recovered
+            .into_iter()
+            .map(|r| syntax_error(file, src, r.error))
+            .collect()),
+        Err(e) => Err(vec![syntax_error(file, src, e)]),
+    }
+}
+
+fn syntax_error(file: FileId, src: &str, e: ParseError<usize, Tok<'_>, ()>) -> Diagnostic {
+    match e {
+        ParseError::InvalidToken { location } => Diagnostic::error("E0010", "invalid token")
+            .at(Span::new(file, location, location), "here"),
+        ParseError::UnrecognizedEof { location, expected } => {
+            let loc = location.min(src.len());
+            Diagnostic::error("E0011", "unexpected end of file")
+                .at(Span::new(file, loc, loc), "the file ends here")
+                .note(expected_list(&expected))
+        }
+        ParseError::UnrecognizedToken {
+            token: (l, tok, r),
+            expected,
+        } => {
+            let mut d = Diagnostic::error("E0012", format!("unexpected {}", lexer::describe(&tok)))
+                .at(Span::new(file, l, r), "not expected here")
+                .note(expected_list(&expected));
+            if let Some(h) = hint(&tok, &expected) {
+                d = d.help(h);
+            }
+            d
+        }
+        ParseError::ExtraToken { token: (l, tok, r) } => {
+            Diagnostic::error("E0013", format!("unexpected {} after the end", lexer::describe(&tok)))
+                .at(Span::new(file, l, r), "extra input")
+        }
+        ParseError::User { error: () } => Diagnostic::error("E0010", "invalid input"),
+    }
+}
+
+fn expected_list(expected: &[String]) -> String {
+    let mut names: Vec<String> = expected
+        .iter()
+        .map(|e| match e.as_str() {
+            "Int" => "a number".to_string(),
+            "Decimal" => "a decimal".to_string(),
+            "Percent" => "a percentage".to_string(),
+            "Date" => "a date".to_string(),
+            "Str" => "a string".to_string(),
+            "Ident" => "a name".to_string(),
+            other => format!("`{}`", other.trim_matches('"')),
+        })
+        .collect();
+    names.dedup();
+    if names.len() > 8 {
+        let shown = names.iter().take(8).cloned().collect::<Vec<_>>().join(", ");
+        format!("expected one of {shown}, …")
+    } else if names.len() == 1 {
+        format!("expected {}", names.join(""))
+    } else {
+        format!("expected one of {}", names.join(", "))
+    }
+}
+
+fn hint(tok: &Tok<'_>, expected: &[String]) -> Option<String> {
+    let expects = |s: &str| expected.iter().any(|e| e == s);
+    match tok {
+        t if expects("Ident") && lexer::token_text(t).chars().all(|c| c.is_ascii_lowercase()) => Some(format!(
+            "`{}` is a keyword and cannot be used as a name; choose another name",
+            lexer::token_text(t)
+        )),
+        Tok::Assign if expects("\"==\"") => Some("compare with `==`; `=` gives a value".to_string()),
+        _ => None,
+    }
+}
+
+/// Attaches the `///` comments directly above an item to it (no blank line, token or plain
+/// comment in between), recursively into article bodies.
+fn attach_docs(src: &str, items: &mut [Item], comments: &[Comment]) {
+    for item in items.iter_mut() {
+        let start = item.span.start as usize;
+        let mut doc = Vec::new();
+        let mut cursor = start;
+        for c in comments.iter().rev().filter(|c| (c.span.end as usize) <= start) {
+            let between = src.get(c.span.end as usize..cursor).unwrap_or("x");
+            if !between.trim().is_empty() || between.matches('\n').count() > 1 || !c.doc {
+                break;
+            }
+            doc.push(c.text.strip_prefix(' ').unwrap_or(&c.text).to_string());
+            cursor = c.span.start as usize;
+        }
+        doc.reverse();
+        item.doc = doc;
+        if let ItemKind::Article { body, .. } = &mut item.kind {
+            attach_docs(src, body, comments);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_typo_one_error_and_the_rest_parses() {
+        let src = "fact a: int\ndef x = = 3\ndef y = 4\nfact b: bool\n";
+        let p = parse(FileId(0), src);
+        assert_eq!(p.errors.len(), 1, "{:?}", p.errors);
+        let good = p.file.items.iter().filter(|i| !matches!(i.kind, ItemKind::Error)).count();
+        assert_eq!(good, 3);
+    }
+
+    #[test]
+    fn docs_attach_to_the_item_below() {
+        let src = "/// Art. 1\n/// second line\narticle 1 \"T\" {\n}\n";
+        let p = parse(FileId(0), src);
+        assert!(p.errors.is_empty());
+        let doc = p.file.items.first().map(|i| i.doc.clone()).unwrap_or_default();
+        assert_eq!(doc, vec!["Art. 1".to_string(), "second line".to_string()]);
+    }
+
+    #[test]
+    fn struct_and_set_literals() {
+        assert!(matches!(parse_expr(FileId(0), "{a: 1, b: 2}").map(|e| e.kind), Ok(ExprKind::Struct(_))));
+        assert!(matches!(parse_expr(FileId(0), "{a, b}").map(|e| e.kind), Ok(ExprKind::Set(_))));
+        assert!(matches!(parse_expr(FileId(0), "{}").map(|e| e.kind), Ok(ExprKind::Set(_))));
+    }
+
+    #[test]
+    fn empty_file_is_empty() {
+        let p = parse(FileId(0), "");
+        assert!(p.errors.is_empty());
+        assert!(p.file.items.is_empty());
+    }
+}
