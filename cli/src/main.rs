@@ -1,1 +1,161 @@
-fn main() {}
+//! `norm`: the command-line face of Norm. Thin: parses arguments, calls the compiler and the
+//! runtime, prints. The only crate that knows about argv, terminals and exit codes
+//! (0 success, 1 the input is wrong, 2 the command line is wrong; never a panic).
+
+mod commands;
+mod output;
+mod schema;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "norm",
+    version,
+    about = "Norm: law as checked, explainable code",
+    propagate_version = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EngineKind {
+    /// The reference interpreter.
+    Interp,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Parse and type-check files or directories
+    Check {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// Print the checked IR
+        #[arg(long)]
+        ir: bool,
+    },
+    /// Decide one case
+    Eval {
+        /// The law: a directory or a file
+        law: PathBuf,
+        /// Facts of the case (JSON)
+        #[arg(long)]
+        facts: PathBuf,
+        /// Decide as of this date (YYYY-MM-DD; default: today)
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Data modules (default: the `data` directory beside the law)
+        #[arg(long)]
+        data: Option<Vec<PathBuf>>,
+        #[arg(long, value_enum, default_value = "interp")]
+        engine: EngineKind,
+        /// Explain each norm: the conditions that held and the exceptions considered
+        #[arg(long)]
+        explain: bool,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Run `test` blocks
+    Test {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Format source files canonically
+    Fmt {
+        /// Report files that are not formatted, change nothing
+        #[arg(long)]
+        check: bool,
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Evaluate one expression
+    Expr {
+        expr: String,
+        /// The law whose types and data schemas the expression may use (default: stdlib/mail if present)
+        #[arg(long)]
+        law: Option<PathBuf>,
+        /// Data modules (default: the `data` directory beside the law)
+        #[arg(long)]
+        data: Option<Vec<PathBuf>>,
+        #[arg(long)]
+        as_of: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Print the JSON Schema of the facts a law expects
+    Schema { law: PathBuf },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = e.exit_code();
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(code).unwrap_or(2));
+        }
+    };
+    // Deeply nested input is refused by the compiler, but a generous stack keeps every pass
+    // (and the drop of a large tree) far from the limit.
+    let worker = std::thread::Builder::new()
+        .stack_size(256 * 1024 * 1024)
+        .spawn(move || run(cli));
+    match worker.map(|h| h.join()) {
+        Ok(Ok(code)) => code,
+        _ => {
+            eprintln!("error: internal error (the evaluation thread stopped); please report this");
+            ExitCode::from(70)
+        }
+    }
+}
+
+fn run(cli: Cli) -> ExitCode {
+    let code = match cli.command {
+        Command::Check { paths, format, ir } => commands::check(&paths, format, ir),
+        Command::Eval {
+            law,
+            facts,
+            as_of,
+            data,
+            engine: _,
+            explain,
+            format,
+        } => commands::eval(
+            &law,
+            &facts,
+            as_of.as_deref(),
+            data.as_deref(),
+            explain,
+            format,
+        ),
+        Command::Test { paths } => commands::test(&paths),
+        Command::Fmt { check, paths } => commands::fmt(&paths, check),
+        Command::Expr {
+            expr,
+            law,
+            data,
+            as_of,
+            format,
+        } => commands::expr(
+            &expr,
+            law.as_deref(),
+            data.as_deref(),
+            as_of.as_deref(),
+            format,
+        ),
+        Command::Schema { law } => commands::schema(&law),
+    };
+    ExitCode::from(code)
+}

@@ -142,7 +142,8 @@ pub fn emit(
 ) -> std::io::Result<()> {
     let config = term::Config::default();
     for d in diagnostics {
-        term::emit_to_write_style(writer, &config, db, &d.to_codespan()).map_err(std::io::Error::other)?;
+        term::emit_to_write_style(writer, &config, db, &d.to_codespan())
+            .map_err(std::io::Error::other)?;
     }
     Ok(())
 }

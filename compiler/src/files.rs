@@ -85,7 +85,11 @@ impl<'a> Files<'a> for SourceDb {
             .ok_or(codespan_reporting::files::Error::FileMissing)
     }
 
-    fn line_index(&'a self, id: FileId, byte_index: usize) -> Result<usize, codespan_reporting::files::Error> {
+    fn line_index(
+        &'a self,
+        id: FileId,
+        byte_index: usize,
+    ) -> Result<usize, codespan_reporting::files::Error> {
         self.get(id)
             .ok_or(codespan_reporting::files::Error::FileMissing)?
             .file
@@ -126,7 +130,12 @@ pub fn decode_utf8(bytes: Vec<u8>) -> Result<String, (usize, usize, usize)> {
             let bytes = e.into_bytes();
             let prefix = String::from_utf8_lossy(bytes.get(..valid).unwrap_or_default());
             let line = prefix.matches('\n').count() + 1;
-            let col = prefix.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+            let col = prefix
+                .rsplit('\n')
+                .next()
+                .map(|l| l.chars().count())
+                .unwrap_or(0)
+                + 1;
             Err((valid, line, col))
         }
     }

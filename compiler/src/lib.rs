@@ -7,7 +7,12 @@
 
 #![forbid(unsafe_code)]
 
+pub mod check;
+pub mod date;
 pub mod diagnostic;
+pub mod driver;
 pub mod files;
+pub mod ir;
 pub mod span;
 pub mod syntax;
+pub mod value;

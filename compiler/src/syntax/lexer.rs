@@ -271,7 +271,10 @@ pub fn lex(file: FileId, src: &str) -> Lexed<'_> {
             Tok::UnterminatedStr => {
                 errors.push(
                     Diagnostic::error("E0002", "unterminated string")
-                        .at(Span::new(file, range.start, range.end), "this string has no closing `\"`")
+                        .at(
+                            Span::new(file, range.start, range.end),
+                            "this string has no closing `\"`",
+                        )
                         .help("strings end on the line they start; add `\"` at the end"),
                 );
             }
@@ -444,7 +447,11 @@ mod tests {
     use super::*;
 
     fn kinds(src: &str) -> Vec<Tok<'_>> {
-        lex(FileId(0), src).tokens.into_iter().map(|(_, t, _)| t).collect()
+        lex(FileId(0), src)
+            .tokens
+            .into_iter()
+            .map(|(_, t, _)| t)
+            .collect()
     }
 
     #[test]

@@ -8,7 +8,13 @@ use crate::syntax::ast::{BinOp, Expr, ExprKind, File, Item, ItemKind, Unit};
 use crate::syntax::lexer::{self, Comment, Tok};
 use lalrpop_util::{ErrorRecovery, ParseError};
 
-#[allow(clippy::all, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#[allow(
+    clippy::all,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 #[allow(unused_parens, dead_code)]
 mod generated {
     lalrpop_util::lalrpop_mod!(pub grammar, "/syntax/grammar.rs");
@@ -44,7 +50,10 @@ pub(crate) fn duration(tok: &str) -> ExprKind {
 
 /// Removes the quotes of a string literal and resolves its escapes (`\"`, `\\`, `\n`, `\t`).
 pub(crate) fn unquote(s: &str) -> String {
-    let inner = s.strip_prefix('"').and_then(|s| s.strip_suffix('"')).unwrap_or(s);
+    let inner = s
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(s);
     let mut out = String::with_capacity(inner.len());
     let mut chars = inner.chars();
     while let Some(c) = chars.next() {
@@ -134,10 +143,11 @@ fn syntax_error(file: FileId, src: &str, e: ParseError<usize, Tok<'_>, ()>) -> D
             }
             d
         }
-        ParseError::ExtraToken { token: (l, tok, r) } => {
-            Diagnostic::error("E0013", format!("unexpected {} after the end", lexer::describe(&tok)))
-                .at(Span::new(file, l, r), "extra input")
-        }
+        ParseError::ExtraToken { token: (l, tok, r) } => Diagnostic::error(
+            "E0013",
+            format!("unexpected {} after the end", lexer::describe(&tok)),
+        )
+        .at(Span::new(file, l, r), "extra input"),
         ParseError::User { error: () } => Diagnostic::error("E0010", "invalid input"),
     }
 }
@@ -169,11 +179,15 @@ fn expected_list(expected: &[String]) -> String {
 fn hint(tok: &Tok<'_>, expected: &[String]) -> Option<String> {
     let expects = |s: &str| expected.iter().any(|e| e == s);
     match tok {
-        t if expects("Ident") && lexer::token_text(t).chars().all(|c| c.is_ascii_lowercase()) => Some(format!(
-            "`{}` is a keyword and cannot be used as a name; choose another name",
-            lexer::token_text(t)
-        )),
-        Tok::Assign if expects("\"==\"") => Some("compare with `==`; `=` gives a value".to_string()),
+        t if expects("Ident") && lexer::token_text(t).chars().all(|c| c.is_ascii_lowercase()) => {
+            Some(format!(
+                "`{}` is a keyword and cannot be used as a name; choose another name",
+                lexer::token_text(t)
+            ))
+        }
+        Tok::Assign if expects("\"==\"") => {
+            Some("compare with `==`; `=` gives a value".to_string())
+        }
         _ => None,
     }
 }
@@ -185,7 +199,11 @@ fn attach_docs(src: &str, items: &mut [Item], comments: &[Comment]) {
         let start = item.span.start as usize;
         let mut doc = Vec::new();
         let mut cursor = start;
-        for c in comments.iter().rev().filter(|c| (c.span.end as usize) <= start) {
+        for c in comments
+            .iter()
+            .rev()
+            .filter(|c| (c.span.end as usize) <= start)
+        {
             let between = src.get(c.span.end as usize..cursor).unwrap_or("x");
             if !between.trim().is_empty() || between.matches('\n').count() > 1 || !c.doc {
                 break;
@@ -210,7 +228,12 @@ mod tests {
         let src = "fact a: int\ndef x = = 3\ndef y = 4\nfact b: bool\n";
         let p = parse(FileId(0), src);
         assert_eq!(p.errors.len(), 1, "{:?}", p.errors);
-        let good = p.file.items.iter().filter(|i| !matches!(i.kind, ItemKind::Error)).count();
+        let good = p
+            .file
+            .items
+            .iter()
+            .filter(|i| !matches!(i.kind, ItemKind::Error))
+            .count();
         assert_eq!(good, 3);
     }
 
@@ -219,15 +242,29 @@ mod tests {
         let src = "/// Art. 1\n/// second line\narticle 1 \"T\" {\n}\n";
         let p = parse(FileId(0), src);
         assert!(p.errors.is_empty());
-        let doc = p.file.items.first().map(|i| i.doc.clone()).unwrap_or_default();
+        let doc = p
+            .file
+            .items
+            .first()
+            .map(|i| i.doc.clone())
+            .unwrap_or_default();
         assert_eq!(doc, vec!["Art. 1".to_string(), "second line".to_string()]);
     }
 
     #[test]
     fn struct_and_set_literals() {
-        assert!(matches!(parse_expr(FileId(0), "{a: 1, b: 2}").map(|e| e.kind), Ok(ExprKind::Struct(_))));
-        assert!(matches!(parse_expr(FileId(0), "{a, b}").map(|e| e.kind), Ok(ExprKind::Set(_))));
-        assert!(matches!(parse_expr(FileId(0), "{}").map(|e| e.kind), Ok(ExprKind::Set(_))));
+        assert!(matches!(
+            parse_expr(FileId(0), "{a: 1, b: 2}").map(|e| e.kind),
+            Ok(ExprKind::Struct(_))
+        ));
+        assert!(matches!(
+            parse_expr(FileId(0), "{a, b}").map(|e| e.kind),
+            Ok(ExprKind::Set(_))
+        ));
+        assert!(matches!(
+            parse_expr(FileId(0), "{}").map(|e| e.kind),
+            Ok(ExprKind::Set(_))
+        ));
     }
 
     #[test]

@@ -1,0 +1,542 @@
+//! One function per subcommand. Each returns the exit code.
+
+use crate::Format;
+use crate::output::{self, INPUT, OK, USAGE, fail, print_json, report};
+use norm_compiler::date::Date;
+use norm_compiler::diagnostic::{Diagnostic, Severity};
+use norm_compiler::driver::{self, Compilation};
+use norm_compiler::files::SourceDb;
+use norm_runtime::decision::Decision;
+use norm_runtime::engine::{DecideError, Engine, FsLoader};
+use norm_runtime::testing;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+
+fn today() -> Date {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    Date::from_days(i64::try_from(secs / 86_400).unwrap_or(0)).unwrap_or(Date::EPOCH)
+}
+
+/// Parses `--as-of`; `Err` carries the exit code after reporting.
+fn as_of(arg: Option<&str>, format: Format) -> Result<Date, u8> {
+    match arg {
+        None => Ok(today()),
+        Some(s) => Date::parse(s).ok_or_else(|| {
+            match format {
+                Format::Text => eprintln!("error: invalid --as-of date `{s}`: expected YYYY-MM-DD, a real day between years 0001 and 9999"),
+                Format::Json => print_json(&json!({"error": {"kind": "usage", "message": format!("invalid --as-of date `{s}`")}})),
+            }
+            USAGE
+        }),
+    }
+}
+
+fn missing_paths(paths: &[PathBuf], format: Format) -> Option<u8> {
+    let missing: Vec<&PathBuf> = paths.iter().filter(|p| !p.exists()).collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let names: Vec<String> = missing
+        .iter()
+        .map(|p| format!("`{}`", p.display()))
+        .collect();
+    Some(fail(
+        format,
+        "io",
+        &format!("no such file or directory: {}", names.join(", ")),
+        None,
+    ))
+}
+
+pub fn check(paths: &[PathBuf], format: Format, ir: bool) -> u8 {
+    if let Some(code) = missing_paths(paths, format) {
+        return code;
+    }
+    let c = driver::compile(&FsLoader, paths);
+    let code = report(&c.db, &c.diagnostics, format);
+    if code != OK {
+        return code;
+    }
+    let Some(program) = &c.program else {
+        if c.law_files.is_empty() {
+            return fail(format, "input", "no `.norm` files found", None);
+        }
+        return INPUT;
+    };
+    let warnings = c
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .count();
+    match format {
+        Format::Json => print_json(&json!({
+            "ok": true,
+            "law": {"name": program.law.name, "version": program.law.version},
+            "files": c.law_files.len() + c.data_files.len(),
+            "articles": program.articles.len(),
+            "norms": program.norms.len(),
+            "definitions": program.defs.len(),
+            "tests": program.tests.len(),
+            "data": c.data.iter().map(|m| json!({"name": m.name, "version": m.version, "effective": m.effective.to_string()})).collect::<Vec<_>>(),
+            "diagnostics": c.diagnostics.iter().map(|d| output::diagnostic_json(&c.db, d)).collect::<Vec<_>>(),
+        })),
+        Format::Text => {
+            if ir {
+                print!("{program}");
+            }
+            println!(
+                "ok: law {} {} — {} files, {} articles, {} norms, {} definitions, {} tests, {} data modules{}",
+                program.law.name,
+                program.law.version,
+                c.law_files.len() + c.data_files.len(),
+                program.articles.len(),
+                program.norms.len(),
+                program.defs.len(),
+                program.tests.len(),
+                c.data.len(),
+                if warnings > 0 {
+                    format!(", {warnings} warnings")
+                } else {
+                    String::new()
+                }
+            );
+        }
+    }
+    OK
+}
+
+fn load_engine(law: &Path, data: Option<&[PathBuf]>, format: Format) -> Result<Engine, u8> {
+    let mut paths = vec![law.to_path_buf()];
+    if let Some(d) = data {
+        paths.extend(d.iter().cloned());
+    }
+    if let Some(code) = missing_paths(&paths, format) {
+        return Err(code);
+    }
+    Engine::load(&[law.to_path_buf()], data)
+        .map_err(|e| report(&e.db, &e.diagnostics, format).max(INPUT))
+}
+
+pub fn eval(
+    law: &Path,
+    facts: &Path,
+    as_of_arg: Option<&str>,
+    data: Option<&[PathBuf]>,
+    explain: bool,
+    format: Format,
+) -> u8 {
+    let as_of = match as_of(as_of_arg, format) {
+        Ok(d) => d,
+        Err(code) => return code,
+    };
+    let engine = match load_engine(law, data, format) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    let text = match std::fs::read(facts) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(_) => {
+                return fail(
+                    format,
+                    "facts",
+                    &format!("`{}` is not valid UTF-8", facts.display()),
+                    None,
+                );
+            }
+        },
+        Err(e) => {
+            return fail(
+                format,
+                "io",
+                &format!("cannot read `{}`: {e}", facts.display()),
+                None,
+            );
+        }
+    };
+    let json: serde_json::Value = match serde_json::from_str(&text) {
+        Ok(j) => j,
+        Err(e) => {
+            let msg = format!(
+                "{}:{}:{}: invalid JSON: {e}",
+                facts.display(),
+                e.line(),
+                e.column()
+            );
+            return fail(format, "facts", &msg, None);
+        }
+    };
+    match engine.decide(&json, as_of, explain) {
+        Ok(decision) => {
+            match format {
+                Format::Json => match serde_json::to_value(&decision) {
+                    Ok(v) => print_json(&v),
+                    Err(e) => {
+                        return fail(
+                            format,
+                            "internal",
+                            &format!("cannot serialise the decision: {e}"),
+                            None,
+                        );
+                    }
+                },
+                Format::Text => print_decision(&engine, &decision),
+            }
+            OK
+        }
+        Err(err) => decide_error(&engine, facts, &err, format),
+    }
+}
+
+fn decide_error(engine: &Engine, facts: &Path, err: &DecideError, format: Format) -> u8 {
+    match format {
+        Format::Json => {
+            let v = serde_json::to_value(err).unwrap_or_else(|_| json!({"kind": "unknown"}));
+            print_json(&json!({ "error": v }));
+        }
+        Format::Text => match err {
+            DecideError::Facts { errors } => {
+                for e in errors {
+                    eprintln!("error: {}: {e}", facts.display());
+                }
+            }
+            DecideError::Evaluation { error, .. } => {
+                let mut d =
+                    Diagnostic::error("E0400", format!("evaluation failed: {}", error.message));
+                if let Some(span) = error.span {
+                    d = d.at(span, "here");
+                }
+                for r in &error.related {
+                    d = d.also(*r, "and here");
+                }
+                output::print_diagnostics(engine.sources(), &[d]);
+            }
+        },
+    }
+    INPUT
+}
+
+fn print_decision(engine: &Engine, d: &Decision) {
+    let program = engine.program();
+    let data: Vec<String> = d
+        .data
+        .iter()
+        .map(|m| format!("{} {}", m.name, m.version))
+        .collect();
+    println!("{} v{} as of {}", program.law.title, d.law.version, d.as_of);
+    if !data.is_empty() {
+        println!("data: {}", data.join(", "));
+    }
+    println!();
+    if d.norms.is_empty() {
+        println!("No norm applies.");
+    } else {
+        println!("Norms that apply ({}):", d.norms.len());
+        for n in &d.norms {
+            let mut cite = format!("Art. {}", n.article);
+            if let Some(p) = n.paragraph {
+                cite.push_str(&format!("({p})"));
+            }
+            if let Some(i) = n.item {
+                cite.push_str(&format!(" item {i}"));
+            }
+            let mut who = Vec::new();
+            if let Some(a) = &n.addressee {
+                who.push(format!("addressee: {a}"));
+            }
+            if let Some(a) = &n.authority {
+                who.push(format!("authority: {a}"));
+            }
+            if let Some(due) = &n.due {
+                who.push(format!("due: {due}"));
+            }
+            println!(
+                "  {} {} — {}{}",
+                n.kind,
+                n.id,
+                cite,
+                if who.is_empty() {
+                    String::new()
+                } else {
+                    format!(" — {}", who.join(", "))
+                }
+            );
+            if !n.text.is_empty() {
+                println!("      {}", n.text);
+            }
+        }
+    }
+    if !d.penalties.is_empty() {
+        println!("\nPenalties ({}):", d.penalties.len());
+        for p in &d.penalties {
+            let amount = |v: &serde_json::Value| {
+                v.get("amount")
+                    .and_then(|a| a.as_str())
+                    .map(|s| format!("{s} CNY"))
+                    .unwrap_or_else(|| v.to_string())
+            };
+            println!(
+                "  {} — Art. {}{} — fine {} to {}",
+                p.id,
+                p.article,
+                p.paragraph.map(|x| format!("({x})")).unwrap_or_default(),
+                amount(&p.min),
+                amount(&p.max)
+            );
+            if !p.text.is_empty() {
+                println!("      {}", p.text);
+            }
+        }
+    }
+    if !d.warnings.is_empty() {
+        println!("\nWarnings:");
+        for w in &d.warnings {
+            println!("  {} — Art. {}: {}", w.id, w.article, w.text);
+        }
+    }
+    if !d.conflicts.is_empty() {
+        println!("\nConflicts:");
+        for c in &d.conflicts {
+            println!("  {}", c.message);
+        }
+    }
+    if !d.values.is_empty() {
+        println!("\nValues:");
+        for (k, v) in &d.values {
+            let shown = match v {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Object(m) if m.contains_key("currency") => {
+                    format!(
+                        "{} CNY",
+                        m.get("amount").and_then(|a| a.as_str()).unwrap_or("?")
+                    )
+                }
+                other => other.to_string(),
+            };
+            println!("  {k} = {shown}");
+        }
+    }
+    if let Some(ex) = &d.explanation {
+        println!("\nWhy:");
+        for e in ex {
+            let title = e
+                .article_title
+                .as_deref()
+                .map(|t| format!(" ({t})"))
+                .unwrap_or_default();
+            println!(
+                "  {} {} — Art. {}{}: {}",
+                e.kind, e.norm, e.article, title, e.status
+            );
+            for c in &e.conditions {
+                let vals: Vec<String> =
+                    c.values.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+                println!(
+                    "    {} {}{}",
+                    if c.holds { "✓" } else { "✗" },
+                    c.condition,
+                    if vals.is_empty() {
+                        String::new()
+                    } else {
+                        format!("   [{}]", vals.join(", "))
+                    }
+                );
+            }
+            for x in &e.exceptions_considered {
+                println!(
+                    "    exception {} (Art. {}): {}",
+                    x.norm,
+                    x.article,
+                    if x.applies {
+                        "applies"
+                    } else {
+                        "does not apply"
+                    }
+                );
+            }
+        }
+    }
+}
+
+pub fn test(paths: &[PathBuf]) -> u8 {
+    if let Some(code) = missing_paths(paths, Format::Text) {
+        println!("0 passed, 0 failed");
+        return code;
+    }
+    let mut c: Compilation = driver::compile(&FsLoader, paths);
+    let mut code = report(&c.db, &c.diagnostics, Format::Text);
+    let Some(program) = c.program.take() else {
+        println!("0 passed, 0 failed");
+        return INPUT;
+    };
+    let (mut passed, mut failed) = (0usize, 0usize);
+    let mut diags = Vec::new();
+    for t in &program.tests {
+        let r = testing::run_test(&program, &c.data, t);
+        if r.passed() {
+            passed += 1;
+            println!("PASS {}", r.name);
+        } else {
+            failed += 1;
+            println!("FAIL {}", r.name);
+            for (span, msg) in &r.failures {
+                diags.push(
+                    Diagnostic::error("T0001", format!("test {:?} failed: {msg}", r.name))
+                        .at(*span, "this expectation"),
+                );
+            }
+        }
+    }
+    if !diags.is_empty() {
+        output::print_diagnostics(&c.db, &diags);
+        code = INPUT;
+    }
+    println!("{passed} passed, {failed} failed");
+    code
+}
+
+pub fn fmt(paths: &[PathBuf], check: bool) -> u8 {
+    if let Some(code) = missing_paths(paths, Format::Text) {
+        return code;
+    }
+    let mut files = Vec::new();
+    for p in paths {
+        collect_norm_files(p, &mut files);
+    }
+    let mut db = SourceDb::new();
+    let mut code = OK;
+    let mut unformatted = 0;
+    for path in files {
+        let text = match std::fs::read(&path).map(String::from_utf8) {
+            Ok(Ok(t)) => t,
+            Ok(Err(_)) => {
+                eprintln!("error: `{}` is not valid UTF-8", path.display());
+                code = INPUT;
+                continue;
+            }
+            Err(e) => {
+                eprintln!("error: cannot read `{}`: {e}", path.display());
+                code = INPUT;
+                continue;
+            }
+        };
+        let id = db.add(path.display().to_string(), Some(path.clone()), text.clone());
+        match norm_compiler::syntax::format::format_source(id, &text) {
+            Ok(formatted) => {
+                if formatted == text {
+                    continue;
+                }
+                if check {
+                    println!("not formatted: {}", path.display());
+                    unformatted += 1;
+                } else if let Err(e) = std::fs::write(&path, formatted) {
+                    eprintln!("error: cannot write `{}`: {e}", path.display());
+                    code = INPUT;
+                } else {
+                    println!("formatted {}", path.display());
+                }
+            }
+            Err(diags) => {
+                output::print_diagnostics(&db, &diags);
+                eprintln!(
+                    "error: `{}` has syntax errors; it was left unchanged",
+                    path.display()
+                );
+                code = INPUT;
+            }
+        }
+    }
+    if unformatted > 0 { INPUT } else { code }
+}
+
+fn collect_norm_files(p: &Path, out: &mut Vec<PathBuf>) {
+    if p.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        entries.sort();
+        for e in entries {
+            if e.is_dir() || e.extension().is_some_and(|x| x == "norm") {
+                collect_norm_files(&e, out);
+            }
+        }
+    } else {
+        out.push(p.to_path_buf());
+    }
+}
+
+pub fn expr(
+    src: &str,
+    law: Option<&Path>,
+    data: Option<&[PathBuf]>,
+    as_of_arg: Option<&str>,
+    format: Format,
+) -> u8 {
+    let as_of = match as_of(as_of_arg, format) {
+        Ok(d) => d,
+        Err(code) => return code,
+    };
+    let default_law = PathBuf::from("stdlib/mail");
+    let law = law
+        .map(Path::to_path_buf)
+        .or_else(|| default_law.is_dir().then_some(default_law));
+    let engine = match &law {
+        Some(l) => match load_engine(l, data, format) {
+            Ok(e) => e,
+            Err(code) => return code,
+        },
+        None => Engine::from_parts(Default::default(), Vec::new(), SourceDb::new()),
+    };
+    let mut db = SourceDb::new();
+    let e = match driver::compile_expr(&mut db, engine.program(), src) {
+        Ok(e) => e,
+        Err(diags) => return report(&db, &diags, format).max(INPUT),
+    };
+    let program = engine.program();
+    let selected = norm_runtime::decision::select_data(program, engine.data(), as_of);
+    let values = selected
+        .iter()
+        .map(|m| m.map(|m| m.values.clone()))
+        .collect();
+    let mut env = norm_runtime::interp::Env::new(program, Vec::new(), values);
+    match env.eval(&e) {
+        Ok(v) => {
+            match format {
+                Format::Text => println!("{}", program.types.show_value(&v)),
+                Format::Json => print_json(&json!({
+                    "value": norm_runtime::facts::to_json(&program.types, &v),
+                    "type": program.types.show(&e.ty),
+                })),
+            }
+            OK
+        }
+        Err(err) => {
+            let mut d = Diagnostic::error("E0400", format!("evaluation failed: {}", err.message));
+            if let Some(s) = err.span {
+                d = d.at(s, "here");
+            }
+            report(&db, &[d], format).max(INPUT)
+        }
+    }
+}
+
+pub fn schema(law: &Path) -> u8 {
+    if let Some(code) = missing_paths(&[law.to_path_buf()], Format::Text) {
+        return code;
+    }
+    let c = driver::compile(&FsLoader, &[law.to_path_buf()]);
+    let code = report(&c.db, &c.diagnostics, Format::Text);
+    match &c.program {
+        Some(p) if code == OK => {
+            print_json(&crate::schema::facts_schema(p));
+            OK
+        }
+        _ => INPUT,
+    }
+}

@@ -1,0 +1,89 @@
+//! `norm schema`: the JSON Schema (draft 2020-12) of a law's facts, for applications that build
+//! facts files.
+
+use norm_compiler::ir::Program;
+use norm_compiler::value::{Ty, Types};
+use serde_json::{Map, Value as Json, json};
+
+pub fn facts_schema(program: &Program) -> Json {
+    let mut props = Map::new();
+    let mut required = Vec::new();
+    for f in &program.facts {
+        let mut s = ty_schema(&program.types, &f.ty);
+        if !f.doc.is_empty() {
+            s["description"] = json!(f.doc.join("\n"));
+        }
+        props.insert(f.name.clone(), s);
+        if !all_defaulted(&program.types, &f.ty) {
+            required.push(f.name.clone());
+        }
+    }
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": format!("Facts for {} ({} v{})", program.law.name, program.law.title, program.law.version),
+        "type": "object",
+        "properties": props,
+        "required": required,
+        "additionalProperties": false,
+    })
+}
+
+fn all_defaulted(types: &Types, ty: &Ty) -> bool {
+    match ty {
+        Ty::Struct(id) => types
+            .struct_def(*id)
+            .is_some_and(|s| s.fields.iter().all(|f| f.default.is_some())),
+        _ => false,
+    }
+}
+
+fn decimal() -> Json {
+    json!({"oneOf": [
+        {"type": "number"},
+        {"type": "string", "pattern": "^-?[0-9][0-9_]*(\\.[0-9]+)?([eE][+-]?[0-9]+)?$"}
+    ]})
+}
+
+fn ty_schema(types: &Types, ty: &Ty) -> Json {
+    match ty {
+        Ty::Bool => json!({"type": "boolean"}),
+        Ty::Int => json!({"type": "integer", "minimum": i64::MIN, "maximum": i64::MAX}),
+        Ty::Decimal => decimal(),
+        Ty::Money => json!({"oneOf": [
+            decimal(),
+            {"type": "object", "properties": {"amount": decimal(), "currency": {"const": "CNY"}},
+             "required": ["amount"], "additionalProperties": false}
+        ], "description": "an amount in CNY"}),
+        Ty::Percent => json!({"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?%$"}),
+        Ty::Date => json!({"type": "string", "format": "date"}),
+        Ty::Duration => json!({"type": "string", "pattern": "^-?[0-9]+ (days?|months?|years?)$"}),
+        Ty::Text => json!({"type": "string"}),
+        Ty::Enum(id) => {
+            let variants = types
+                .enum_def(*id)
+                .map(|e| e.variants.clone())
+                .unwrap_or_default();
+            json!({"type": "string", "enum": variants})
+        }
+        Ty::Struct(id) => {
+            let Some(def) = types.struct_def(*id) else {
+                return json!({});
+            };
+            let mut props = Map::new();
+            let mut required = Vec::new();
+            for f in &def.fields {
+                let mut s = ty_schema(types, &f.ty);
+                if let Some(d) = &f.default {
+                    s["default"] = norm_runtime::facts::to_json(types, d);
+                } else {
+                    required.push(f.name.clone());
+                }
+                props.insert(f.name.clone(), s);
+            }
+            json!({"type": "object", "title": def.name, "properties": props, "required": required, "additionalProperties": false})
+        }
+        Ty::Set(t) => json!({"type": "array", "items": ty_schema(types, t), "uniqueItems": true}),
+        Ty::List(t) => json!({"type": "array", "items": ty_schema(types, t)}),
+        Ty::Never | Ty::Error => json!({}),
+    }
+}

@@ -1,0 +1,1087 @@
+//! Resolution, type checking and lowering: syntax trees in, [`ir::Program`] out.
+//!
+//! The checker is fault-tolerant: it records an error and goes on with an `Error` type, so one
+//! mistake gives one diagnostic and the rest of the law is still checked (the editor needs
+//! that). Declarations are collected first (so order in and across files does not matter), then
+//! types, facts and schemas are resolved, definitions are checked on demand (a definition's type
+//! is inferred from its body the first time someone reads it), then norms, then tests.
+
+mod expr;
+mod konst;
+mod norms;
+
+use crate::date::Date;
+use crate::diagnostic::Diagnostic;
+use crate::ir::{self, Program};
+use crate::span::{Ident, Span};
+use crate::syntax::ast::{self, ItemKind};
+use crate::value::{FieldDef, Ty, Types};
+use std::collections::HashMap;
+
+pub use expr::{parse_decimal, parse_int};
+pub use konst::{check_data_file, check_expr};
+
+/// Lexical scope of an expression being checked.
+#[derive(Default)]
+pub(crate) struct Scope {
+    locals: Vec<(String, Ty)>,
+    /// Definitions read (for the dependency graph).
+    deps: Vec<u32>,
+    /// Only constants allowed (defaults, data modules, `given`).
+    constant: bool,
+    depth: u32,
+    too_deep: bool,
+}
+
+impl Scope {
+    fn rules() -> Scope {
+        Scope::default()
+    }
+    fn constant() -> Scope {
+        Scope {
+            constant: true,
+            ..Scope::default()
+        }
+    }
+    fn lookup(&self, name: &str) -> Option<(u32, Ty)> {
+        self.locals
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(_, (n, _))| n == name)
+            .map(|(i, (_, t))| (i as u32, t.clone()))
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum DefState {
+    Pending,
+    InProgress,
+    Done,
+}
+
+struct DefSrc<'a> {
+    name: &'a Ident,
+    ty: Option<&'a ast::TypeExpr>,
+    value: &'a ast::Expr,
+    exceptions: Vec<&'a ast::Item>,
+}
+
+pub(crate) struct Checker<'a> {
+    pub(crate) program: Program,
+    pub(crate) types: Types,
+    diagnostics: Vec<Diagnostic>,
+    type_names: HashMap<String, Ty>,
+    /// Variant name → (enum, index) of every enum that has it.
+    variants: HashMap<String, Vec<(u32, u32)>>,
+    facts: HashMap<String, u32>,
+    schemas: HashMap<String, u32>,
+    defs: HashMap<String, u32>,
+    def_src: Vec<DefSrc<'a>>,
+    def_state: Vec<DefState>,
+    def_deps: Vec<Vec<u32>>,
+    /// Every declared name, for duplicate detection: name → (what, span).
+    declared: HashMap<String, (&'static str, Span)>,
+}
+
+/// Suggests the candidate closest to `name`, if one is close enough to be a typo.
+pub fn suggest<'c>(name: &str, candidates: impl Iterator<Item = &'c str>) -> Option<String> {
+    let mut best: Option<(f64, &str)> = None;
+    for c in candidates {
+        if c == name {
+            continue;
+        }
+        let score = strsim::jaro_winkler(name, c);
+        let lev = strsim::levenshtein(name, c);
+        if (score >= 0.85 || lev <= 2.min(name.len() / 2)) && best.is_none_or(|(b, _)| score > b) {
+            best = Some((score, c));
+        }
+    }
+    best.map(|(_, c)| c.to_string())
+}
+
+/// Checks the files of one law and lowers them to IR. The program is returned even when there
+/// are errors (for the editor); the runtime must only ever be given an error-free one.
+pub fn check_law(files: &[ast::File]) -> (Program, Vec<Diagnostic>) {
+    let mut c = Checker {
+        program: Program::default(),
+        types: Types::default(),
+        diagnostics: Vec::new(),
+        type_names: HashMap::new(),
+        variants: HashMap::new(),
+        facts: HashMap::new(),
+        schemas: HashMap::new(),
+        defs: HashMap::new(),
+        def_src: Vec::new(),
+        def_state: Vec::new(),
+        def_deps: Vec::new(),
+        declared: HashMap::new(),
+    };
+    let items: Vec<(&ast::Item, Option<u32>)> = flatten(files);
+    c.header(files, &items);
+    c.declare(&items);
+    c.resolve_types(&items);
+    c.facts_and_schemas(&items);
+    c.collect_defs(&items);
+    for i in 0..c.def_src.len() {
+        c.check_def(i as u32);
+    }
+    c.order_defs();
+    c.check_norms(&items);
+    c.check_tests(&items);
+    c.program.types = c.types.clone();
+    let mut diags = c.diagnostics;
+    diags.sort_by_key(|d| d.primary.as_ref().map(|p| (p.span.file, p.span.start)));
+    (c.program, diags)
+}
+
+/// All items with the index of the article they sit in (articles themselves included).
+fn flatten(files: &[ast::File]) -> Vec<(&ast::Item, Option<u32>)> {
+    let mut out = Vec::new();
+    let mut article = 0u32;
+    for f in files {
+        for item in &f.items {
+            out.push((item, None));
+            if let ItemKind::Article { body, .. } = &item.kind {
+                for inner in body {
+                    out.push((inner, Some(article)));
+                }
+                article += 1;
+            }
+        }
+    }
+    out
+}
+
+impl<'a> Checker<'a> {
+    pub(crate) fn error(&mut self, d: Diagnostic) {
+        self.diagnostics.push(d);
+    }
+
+    fn declare_name(&mut self, name: &Ident, what: &'static str) -> bool {
+        if let Some((prev_what, prev)) = self.declared.get(&name.node) {
+            let d = Diagnostic::error("E0110", format!("`{}` is declared twice", name.node))
+                .at(name.span, format!("{what} declared here"))
+                .also(*prev, format!("{prev_what} first declared here"))
+                .help("give each declaration its own name");
+            self.error(d);
+            return false;
+        }
+        self.declared.insert(name.node.clone(), (what, name.span));
+        true
+    }
+
+    fn header(&mut self, files: &[ast::File], items: &[(&ast::Item, Option<u32>)]) {
+        let mut found: Option<Span> = None;
+        for (item, _) in items {
+            if let ItemKind::Law {
+                name,
+                title,
+                version,
+            } = &item.kind
+            {
+                if let Some(prev) = found {
+                    self.error(
+                        Diagnostic::error("E0111", "a law has exactly one `law` header")
+                            .at(item.span, "second header")
+                            .also(prev, "first header")
+                            .help("the files of one directory form one law; put other laws in their own directory"),
+                    );
+                    continue;
+                }
+                found = Some(item.span);
+                self.program.law = ir::Law {
+                    name: name.node.clone(),
+                    title: title.node.clone(),
+                    version: version.node.clone(),
+                };
+            }
+        }
+        if found.is_none() {
+            let span = files
+                .first()
+                .map(|f| Span::new(f.file, 0, 0))
+                .unwrap_or_default();
+            self.error(
+                Diagnostic::error("E0112", "no `law` header")
+                    .at(span, "the law starts here")
+                    .help("begin one file with `law NAME \"Title\" version \"1.0\"`"),
+            );
+        }
+    }
+
+    /// Pass 1: names of types, roles, authorities, chapters, articles.
+    fn declare(&mut self, items: &[(&'a ast::Item, Option<u32>)]) {
+        for (item, inside) in items {
+            match &item.kind {
+                ItemKind::Type { name, def } => {
+                    if !self.declare_name(name, "type") {
+                        continue;
+                    }
+                    match def {
+                        ast::TypeDef::Enum(vs) => {
+                            let id = self.types.enums.len() as u32;
+                            let mut names: Vec<String> = Vec::new();
+                            for v in vs {
+                                if names.contains(&v.node) {
+                                    self.error(
+                                        Diagnostic::error(
+                                            "E0113",
+                                            format!("variant `{}` is listed twice", v.node),
+                                        )
+                                        .at(v.span, "again here"),
+                                    );
+                                    continue;
+                                }
+                                self.variants
+                                    .entry(v.node.clone())
+                                    .or_default()
+                                    .push((id, names.len() as u32));
+                                names.push(v.node.clone());
+                            }
+                            self.types.enums.push(crate::value::EnumDef {
+                                name: name.node.clone(),
+                                variants: names,
+                            });
+                            self.type_names.insert(name.node.clone(), Ty::Enum(id));
+                        }
+                        ast::TypeDef::Struct(_) => {
+                            let id = self.types.structs.len() as u32;
+                            self.types.structs.push(crate::value::StructDef {
+                                name: name.node.clone(),
+                                fields: Vec::new(),
+                            });
+                            self.type_names.insert(name.node.clone(), Ty::Struct(id));
+                        }
+                    }
+                }
+                ItemKind::Role { name, label } => {
+                    if self.declare_name(name, "role") {
+                        self.program.roles.push(ir::Named {
+                            name: name.node.clone(),
+                            label: label.node.clone(),
+                        });
+                    }
+                }
+                ItemKind::Authority { name, label } => {
+                    if self.declare_name(name, "authority") {
+                        self.program.authorities.push(ir::Named {
+                            name: name.node.clone(),
+                            label: label.node.clone(),
+                        });
+                    }
+                }
+                ItemKind::Chapter {
+                    number,
+                    title,
+                    first,
+                    last,
+                } => {
+                    let (Some(n), Some(a), Some(b)) =
+                        (self.number(number), self.number(first), self.number(last))
+                    else {
+                        continue;
+                    };
+                    if a > b {
+                        self.error(
+                            Diagnostic::error("E0114", "chapter range is backwards")
+                                .at(item.span, format!("articles {a} to {b}"))
+                                .help(format!("write `articles {b} to {a}`")),
+                        );
+                    }
+                    if let Some(prev) = self.program.chapters.iter().find(|c| c.number == n) {
+                        let msg =
+                            format!("chapter {} is declared twice (first: {:?})", n, prev.title);
+                        self.error(Diagnostic::error("E0115", msg).at(item.span, "again here"));
+                        continue;
+                    }
+                    self.program.chapters.push(ir::Chapter {
+                        number: n,
+                        title: title.node.clone(),
+                        first: a,
+                        last: b,
+                    });
+                }
+                ItemKind::Article { .. } | ItemKind::Law { .. } if inside.is_some() => {
+                    self.error(
+                        Diagnostic::error("E0118", "this cannot appear inside an article")
+                            .at(item.span, "move it out"),
+                    );
+                }
+                ItemKind::Article { number, title, .. } => {
+                    let n = self.number(number).unwrap_or(0);
+                    if let Some(prev) = self
+                        .program
+                        .articles
+                        .iter()
+                        .find(|a| a.number == n && n != 0)
+                    {
+                        let prev = prev.span;
+                        self.error(
+                            Diagnostic::error("E0116", format!("article {n} is declared twice"))
+                                .at(number.span, "again here")
+                                .also(prev, "first here")
+                                .help("put all of an article's norms in one `article` block"),
+                        );
+                    }
+                    self.program.articles.push(ir::Article {
+                        number: n,
+                        title: title.node.clone(),
+                        text: item.doc.clone(),
+                        chapter: None,
+                        span: item.span,
+                    });
+                }
+                ItemKind::Norm(n) if inside.is_none() => {
+                    self.error(
+                        Diagnostic::error("E0117", format!("{} `{}` is outside any article", n.kind.keyword(), n.id.node))
+                            .at(n.id.span, "not in an article")
+                            .help("every norm cites its article: put it inside `article N \"Title\" { … }`"),
+                    );
+                }
+                ItemKind::DataModule { name, .. } => {
+                    self.error(
+                        Diagnostic::error(
+                            "E0119",
+                            format!("data module `{}` inside a law file", name.node),
+                        )
+                        .at(item.span, "data modules live in their own files")
+                        .help("move it to a file of its own, e.g. under `data/`"),
+                    );
+                }
+                _ => {}
+            }
+        }
+        // Each article's chapter.
+        for i in 0..self.program.articles.len() {
+            let n = self.program.articles.get(i).map(|a| a.number).unwrap_or(0);
+            let ch = self
+                .program
+                .chapters
+                .iter()
+                .find(|c| (c.first..=c.last).contains(&n))
+                .map(|c| c.number);
+            if let Some(a) = self.program.articles.get_mut(i) {
+                a.chapter = ch;
+            }
+        }
+    }
+
+    pub(crate) fn number(&mut self, n: &crate::span::Spanned<String>) -> Option<u32> {
+        match n.node.replace('_', "").parse::<u32>() {
+            Ok(v) => Some(v),
+            Err(_) => {
+                self.error(
+                    Diagnostic::error("E0304", format!("`{}` is not a valid number here", n.node))
+                        .at(n.span, "too large"),
+                );
+                None
+            }
+        }
+    }
+
+    pub(crate) fn resolve_type(&mut self, t: &ast::TypeExpr) -> Ty {
+        let name = t.name.node.as_str();
+        let generic = matches!(name, "set" | "list");
+        if generic != !t.args.is_empty() || t.args.len() > 1 {
+            let msg = if generic {
+                format!("`{name}` takes one type argument: `{name}<T>`")
+            } else {
+                format!("`{name}` takes no type arguments")
+            };
+            self.error(Diagnostic::error("E0120", msg).at(t.span, "here"));
+            return Ty::Error;
+        }
+        match name {
+            "bool" => Ty::Bool,
+            "int" => Ty::Int,
+            "decimal" => Ty::Decimal,
+            "money" => Ty::Money,
+            "percentage" => Ty::Percent,
+            "date" => Ty::Date,
+            "duration" => Ty::Duration,
+            "text" => Ty::Text,
+            "set" | "list" => {
+                let inner = t
+                    .args
+                    .first()
+                    .map(|a| self.resolve_type(a))
+                    .unwrap_or(Ty::Error);
+                if name == "set" {
+                    Ty::Set(Box::new(inner))
+                } else {
+                    Ty::List(Box::new(inner))
+                }
+            }
+            other => match self.type_names.get(other) {
+                Some(t) => t.clone(),
+                None => {
+                    let mut d = Diagnostic::error("E0121", format!("unknown type `{other}`"))
+                        .at(t.name.span, "not a type");
+                    const BUILTIN: [&str; 10] = [
+                        "bool",
+                        "int",
+                        "decimal",
+                        "money",
+                        "percentage",
+                        "date",
+                        "duration",
+                        "text",
+                        "set",
+                        "list",
+                    ];
+                    let names: Vec<&str> = self
+                        .type_names
+                        .keys()
+                        .map(String::as_str)
+                        .chain(BUILTIN)
+                        .collect();
+                    if let Some(s) = suggest(other, names.into_iter()) {
+                        d = d.help(format!("did you mean `{s}`?"));
+                    } else if other == "float" || other == "number" {
+                        d = d.help("Norm has no floats: use `decimal` (exact) or `int`");
+                    }
+                    self.error(d);
+                    Ty::Error
+                }
+            },
+        }
+    }
+
+    fn fields(&mut self, fields: &[ast::Field], docs: &[Vec<String>]) -> Vec<FieldDef> {
+        let mut out: Vec<FieldDef> = Vec::new();
+        for (i, f) in fields.iter().enumerate() {
+            if out.iter().any(|o| o.name == f.name.node) {
+                self.error(
+                    Diagnostic::error(
+                        "E0122",
+                        format!("field `{}` is declared twice", f.name.node),
+                    )
+                    .at(f.name.span, "again here"),
+                );
+                continue;
+            }
+            let ty = self.resolve_type(&f.ty);
+            out.push(FieldDef {
+                name: f.name.node.clone(),
+                ty,
+                default: None,
+                doc: docs.get(i).cloned().unwrap_or_default(),
+            });
+        }
+        out
+    }
+
+    /// Pass 2: struct fields (types may refer to each other in any order), then defaults.
+    fn resolve_types(&mut self, items: &[(&'a ast::Item, Option<u32>)]) {
+        let mut with_defaults = Vec::new();
+        for (item, _) in items {
+            if let ItemKind::Type {
+                name,
+                def: ast::TypeDef::Struct(fields),
+            } = &item.kind
+            {
+                let Some(Ty::Struct(id)) = self.type_names.get(&name.node).cloned() else {
+                    continue;
+                };
+                if self
+                    .declared
+                    .get(&name.node)
+                    .is_some_and(|(_, s)| *s != name.span)
+                {
+                    continue;
+                }
+                let defs = self.fields(fields, &[]);
+                if let Some(s) = self.types.structs.get_mut(id as usize) {
+                    s.fields = defs;
+                }
+                with_defaults.push((id, fields));
+            }
+        }
+        self.check_type_cycles(items);
+        for (id, fields) in with_defaults {
+            for f in fields.iter() {
+                let Some(default) = &f.default else { continue };
+                let Some(ty) = self
+                    .types
+                    .struct_def(id)
+                    .and_then(|s| s.field(&f.name.node))
+                    .map(|(_, fd)| fd.ty.clone())
+                else {
+                    continue;
+                };
+                let mut scope = Scope::constant();
+                let e = self.expect(
+                    default,
+                    &ty,
+                    &mut scope,
+                    &format!("the default of `{}`", f.name.node),
+                );
+                if let Some(v) = self.const_value(&e) {
+                    if let Some(fd) = self
+                        .types
+                        .structs
+                        .get_mut(id as usize)
+                        .and_then(|s| s.fields.iter_mut().find(|x| x.name == f.name.node))
+                    {
+                        fd.default = Some(v);
+                    }
+                }
+            }
+        }
+    }
+
+    /// A struct that contains itself (directly or through other structs) has no finite value.
+    fn check_type_cycles(&mut self, items: &[(&'a ast::Item, Option<u32>)]) {
+        fn contains(t: &Ty, out: &mut Vec<u32>) {
+            match t {
+                Ty::Struct(s) => out.push(*s),
+                Ty::List(_) | Ty::Set(_) => {} // a collection may be empty: finite
+                _ => {}
+            }
+        }
+        let n = self.types.structs.len();
+        let edges: Vec<Vec<u32>> = self
+            .types
+            .structs
+            .iter()
+            .map(|s| {
+                let mut v = Vec::new();
+                for f in &s.fields {
+                    contains(&f.ty, &mut v);
+                }
+                v
+            })
+            .collect();
+        // Colour DFS, iterative.
+        let mut colour = vec![0u8; n];
+        for start in 0..n {
+            if colour.get(start) != Some(&0) {
+                continue;
+            }
+            let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+            if let Some(c) = colour.get_mut(start) {
+                *c = 1;
+            }
+            while let Some((node, next)) = stack.pop() {
+                let succ = edges.get(node).and_then(|e| e.get(next)).copied();
+                match succ {
+                    Some(s) => {
+                        stack.push((node, next + 1));
+                        match colour.get(s as usize) {
+                            Some(0) => {
+                                if let Some(c) = colour.get_mut(s as usize) {
+                                    *c = 1;
+                                }
+                                stack.push((s as usize, 0));
+                            }
+                            Some(1) => {
+                                let name = self
+                                    .types
+                                    .structs
+                                    .get(s as usize)
+                                    .map(|d| d.name.clone())
+                                    .unwrap_or_default();
+                                let span = items
+                                    .iter()
+                                    .find_map(|(i, _)| match &i.kind {
+                                        ItemKind::Type { name: n, .. } if n.node == name => {
+                                            Some(n.span)
+                                        }
+                                        _ => None,
+                                    })
+                                    .unwrap_or_default();
+                                self.error(
+                                    Diagnostic::error("E0123", format!("struct `{name}` contains itself"))
+                                        .at(span, "a value of this type would be infinite")
+                                        .help("hold the inner value in a `list<…>` or `set<…>`, which may be empty"),
+                                );
+                            }
+                            _ => {}
+                        }
+                    }
+                    None => {
+                        if let Some(c) = colour.get_mut(node) {
+                            *c = 2;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn facts_and_schemas(&mut self, items: &[(&'a ast::Item, Option<u32>)]) {
+        for (item, _) in items {
+            match &item.kind {
+                ItemKind::Fact { name, ty } => {
+                    if !self.declare_name(name, "fact") {
+                        continue;
+                    }
+                    let ty = self.resolve_type(ty);
+                    self.facts
+                        .insert(name.node.clone(), self.program.facts.len() as u32);
+                    self.program.facts.push(ir::Fact {
+                        name: name.node.clone(),
+                        ty,
+                        doc: item.doc.clone(),
+                        span: name.span,
+                    });
+                }
+                ItemKind::Schema { name, fields } => {
+                    if !self.declare_name(name, "data schema") {
+                        continue;
+                    }
+                    let fields = self.fields(fields, &[]);
+                    for (f, ast_f) in fields.iter().zip(fields_of(item)) {
+                        if ast_f.default.is_some() {
+                            self.error(
+                                Diagnostic::error(
+                                    "E0124",
+                                    format!("schema field `{}` cannot have a default", f.name),
+                                )
+                                .at(ast_f.span, "the data module gives every value"),
+                            );
+                        }
+                    }
+                    self.schemas
+                        .insert(name.node.clone(), self.program.schemas.len() as u32);
+                    self.program.schemas.push(ir::Schema {
+                        name: name.node.clone(),
+                        fields,
+                        span: name.span,
+                    });
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn collect_defs(&mut self, items: &[(&'a ast::Item, Option<u32>)]) {
+        for (item, article) in items {
+            if let ItemKind::Def { name, ty, value } = &item.kind {
+                if !self.declare_name(name, "definition") {
+                    continue;
+                }
+                self.defs
+                    .insert(name.node.clone(), self.def_src.len() as u32);
+                self.def_src.push(DefSrc {
+                    name,
+                    ty: ty.as_ref(),
+                    value,
+                    exceptions: Vec::new(),
+                });
+                self.def_state.push(DefState::Pending);
+                self.def_deps.push(Vec::new());
+                self.program.defs.push(ir::Def {
+                    name: name.node.clone(),
+                    ty: Ty::Error,
+                    base: None,
+                    exceptions: Vec::new(),
+                    article: *article,
+                    doc: item.doc.clone(),
+                    span: name.span,
+                });
+            }
+        }
+        for (item, _) in items {
+            if let ItemKind::Exception { target, .. } = &item.kind {
+                match self.defs.get(&target.node) {
+                    Some(&i) => {
+                        if let Some(src) = self.def_src.get_mut(i as usize) {
+                            src.exceptions.push(item);
+                        }
+                    }
+                    None => {
+                        let mut d = Diagnostic::error(
+                            "E0125",
+                            format!("exception to unknown definition `{}`", target.node),
+                        )
+                        .at(target.span, "no such `def`");
+                        if let Some(s) = suggest(&target.node, self.defs.keys().map(String::as_str))
+                        {
+                            d = d.help(format!("did you mean `{s}`?"));
+                        } else {
+                            d = d.help("an exception refines a `def`; declare the base case with `def NAME = …`");
+                        }
+                        self.error(d);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The type of definition `idx`, checking it first if needed.
+    pub(crate) fn def_type(&mut self, idx: u32, _use_site: Span) -> Ty {
+        match self.def_state.get(idx as usize).copied() {
+            Some(DefState::Done) => self
+                .program
+                .defs
+                .get(idx as usize)
+                .map(|d| d.ty.clone())
+                .unwrap_or(Ty::Error),
+            Some(DefState::InProgress) => {
+                // A cycle (reported by `order_defs`); use the declared type if there is one.
+                match self.def_src.get(idx as usize).and_then(|s| s.ty) {
+                    Some(t) => self.resolve_type_quiet(t),
+                    None => Ty::Error,
+                }
+            }
+            Some(DefState::Pending) => {
+                self.check_def(idx);
+                self.program
+                    .defs
+                    .get(idx as usize)
+                    .map(|d| d.ty.clone())
+                    .unwrap_or(Ty::Error)
+            }
+            None => Ty::Error,
+        }
+    }
+
+    fn resolve_type_quiet(&mut self, t: &ast::TypeExpr) -> Ty {
+        let n = self.diagnostics.len();
+        let ty = self.resolve_type(t);
+        self.diagnostics.truncate(n);
+        ty
+    }
+
+    fn check_def(&mut self, idx: u32) {
+        if self.def_state.get(idx as usize) != Some(&DefState::Pending) {
+            return;
+        }
+        if let Some(s) = self.def_state.get_mut(idx as usize) {
+            *s = DefState::InProgress;
+        }
+        let Some(src) = self.def_src.get(idx as usize) else {
+            return;
+        };
+        let (ty_ann, value, exceptions, name) = (
+            src.ty,
+            src.value,
+            src.exceptions.clone(),
+            src.name.node.clone(),
+        );
+        let declared = ty_ann.map(|t| self.resolve_type(t));
+        let mut scope = Scope::rules();
+        let base = match &declared {
+            Some(t) => self.expect(value, t, &mut scope, &format!("the value of `{name}`")),
+            None => self.expr(value, None, &mut scope),
+        };
+        let mut ty = declared.clone().unwrap_or_else(|| base.ty.clone());
+        if ty == Ty::Never || matches!(&ty, Ty::Set(t) | Ty::List(t) if **t == Ty::Never) {
+            self.error(
+                Diagnostic::error("E0126", format!("cannot infer the type of `{name}`"))
+                    .at(base.span, "an empty collection")
+                    .help(format!("annotate it: `def {name}: set<T> = {{}}`")),
+            );
+            ty = Ty::Error;
+        }
+        let mut out_exc = Vec::new();
+        for item in exceptions {
+            let ItemKind::Exception {
+                label,
+                priority,
+                when,
+                value,
+                ..
+            } = &item.kind
+            else {
+                continue;
+            };
+            let p = match priority {
+                Some(p) => match self.number(p) {
+                    Some(v) => i64::from(v),
+                    None => 1,
+                },
+                None => 1,
+            };
+            if p == 0 {
+                if let Some(p) = priority {
+                    self.error(
+                        Diagnostic::error("E0127", "exception priority must be at least 1")
+                            .at(p.span, "the base definition has priority 0"),
+                    );
+                }
+            }
+            let w = self.expect(when, &Ty::Bool, &mut scope, "the condition of an exception");
+            let v = self.expect(value, &ty, &mut scope, &format!("an exception to `{name}`"));
+            out_exc.push(ir::DefException {
+                label: label.as_ref().map(|l| l.node.clone()),
+                priority: p,
+                when: w,
+                value: v,
+                span: item.span,
+            });
+        }
+        out_exc.sort_by(|a, b| b.priority.cmp(&a.priority));
+        if let Some(d) = self.program.defs.get_mut(idx as usize) {
+            d.ty = ty;
+            d.base = Some(base);
+            d.exceptions = out_exc;
+        }
+        let mut deps = scope.deps;
+        deps.sort_unstable();
+        deps.dedup();
+        if let Some(slot) = self.def_deps.get_mut(idx as usize) {
+            *slot = deps;
+        }
+        if let Some(s) = self.def_state.get_mut(idx as usize) {
+            *s = DefState::Done;
+        }
+    }
+
+    /// Topological order of definitions; cycles are errors naming the cycle.
+    fn order_defs(&mut self) {
+        let n = self.def_deps.len();
+        let mut colour = vec![0u8; n];
+        let mut order = Vec::with_capacity(n);
+        for start in 0..n {
+            if colour.get(start) != Some(&0) {
+                continue;
+            }
+            let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+            if let Some(c) = colour.get_mut(start) {
+                *c = 1;
+            }
+            while let Some(&(node, next)) = stack.last() {
+                let succ = self.def_deps.get(node).and_then(|d| d.get(next)).copied();
+                if let Some(top) = stack.last_mut() {
+                    top.1 += 1;
+                }
+                match succ {
+                    Some(s) => match colour.get(s as usize) {
+                        Some(0) => {
+                            if let Some(c) = colour.get_mut(s as usize) {
+                                *c = 1;
+                            }
+                            stack.push((s as usize, 0));
+                        }
+                        Some(1) => {
+                            let pos = stack
+                                .iter()
+                                .position(|(x, _)| *x == s as usize)
+                                .unwrap_or(0);
+                            let cycle: Vec<usize> =
+                                stack.iter().skip(pos).map(|(x, _)| *x).collect();
+                            self.report_def_cycle(&cycle);
+                        }
+                        _ => {}
+                    },
+                    None => {
+                        stack.pop();
+                        if let Some(c) = colour.get_mut(node) {
+                            *c = 2;
+                        }
+                        order.push(node as u32);
+                    }
+                }
+            }
+        }
+        self.program.def_order = order;
+    }
+
+    fn report_def_cycle(&mut self, cycle: &[usize]) {
+        let names: Vec<String> = cycle
+            .iter()
+            .filter_map(|i| self.def_src.get(*i).map(|s| format!("`{}`", s.name.node)))
+            .collect();
+        let Some(first) = cycle.first().and_then(|i| self.def_src.get(*i)) else {
+            return;
+        };
+        let mut d = Diagnostic::error("E0128", "definitions depend on each other in a cycle")
+            .at(
+                first.name.span,
+                "this definition reads itself through others",
+            )
+            .note(format!(
+                "cycle: {} → {}",
+                names.join(" → "),
+                names.first().cloned().unwrap_or_default()
+            ));
+        for i in cycle.iter().skip(1) {
+            if let Some(s) = self.def_src.get(*i) {
+                d = d.also(s.name.span, "part of the cycle");
+            }
+        }
+        self.error(d.help("every evaluation must terminate: break the cycle"));
+    }
+
+    fn check_tests(&mut self, items: &[(&'a ast::Item, Option<u32>)]) {
+        for (item, _) in items {
+            let ItemKind::Test { name, body } = &item.kind else {
+                continue;
+            };
+            let mut test = ir::Test {
+                name: name.node.clone(),
+                as_of: None,
+                given: Vec::new(),
+                expects: Vec::new(),
+                span: item.span,
+            };
+            for stmt in body {
+                match &stmt.kind {
+                    ast::TestStmtKind::AsOf(d) => match Date::parse(&d.node) {
+                        Some(date) => test.as_of = Some(date),
+                        None => self.error(
+                            Diagnostic::error("E0302", format!("invalid date `{}`", d.node))
+                                .at(d.span, "no such day"),
+                        ),
+                    },
+                    ast::TestStmtKind::Given(fact, e) => {
+                        match self.facts.get(&fact.node).copied() {
+                            Some(fi) => {
+                                if test.given.iter().any(|(f, _)| *f == fi) {
+                                    self.error(
+                                        Diagnostic::error(
+                                            "E0130",
+                                            format!("fact `{}` is given twice", fact.node),
+                                        )
+                                        .at(fact.span, "again here"),
+                                    );
+                                    continue;
+                                }
+                                let ty = self
+                                    .program
+                                    .facts
+                                    .get(fi as usize)
+                                    .map(|f| f.ty.clone())
+                                    .unwrap_or(Ty::Error);
+                                let mut scope = Scope::constant();
+                                let x = self.expect(
+                                    e,
+                                    &ty,
+                                    &mut scope,
+                                    &format!("fact `{}`", fact.node),
+                                );
+                                test.given.push((fi, x));
+                            }
+                            None => {
+                                let mut d = Diagnostic::error(
+                                    "E0131",
+                                    format!("unknown fact `{}`", fact.node),
+                                )
+                                .at(fact.span, "not a declared fact");
+                                if let Some(s) =
+                                    suggest(&fact.node, self.facts.keys().map(String::as_str))
+                                {
+                                    d = d.help(format!("did you mean `{s}`?"));
+                                }
+                                self.error(d);
+                            }
+                        }
+                    }
+                    ast::TestStmtKind::ExpectNorm { kind, id } => {
+                        if let Some(n) = self.norm_ref(id, *kind) {
+                            test.expects.push(ir::Expect::Norm {
+                                norm: n,
+                                present: true,
+                                span: stmt.span,
+                            });
+                        }
+                    }
+                    ast::TestStmtKind::ExpectNoNorm(id) => {
+                        if let Some(n) = self.norm_ref(id, None) {
+                            test.expects.push(ir::Expect::Norm {
+                                norm: n,
+                                present: false,
+                                span: stmt.span,
+                            });
+                        }
+                    }
+                    ast::TestStmtKind::ExpectValue(e) => {
+                        // `expect some_norm` names a norm; anything else is a condition.
+                        if let ast::ExprKind::Name(n) = &e.kind {
+                            if self.program.norm_by_id(n).is_some()
+                                && !self.defs.contains_key(n)
+                                && !self.facts.contains_key(n)
+                            {
+                                let id = crate::span::Spanned::new(n.clone(), e.span);
+                                if let Some(n) = self.norm_ref(&id, None) {
+                                    test.expects.push(ir::Expect::Norm {
+                                        norm: n,
+                                        present: true,
+                                        span: stmt.span,
+                                    });
+                                }
+                                continue;
+                            }
+                        }
+                        let mut scope = Scope::rules();
+                        let x = self.expect(e, &Ty::Bool, &mut scope, "an expectation");
+                        test.expects.push(ir::Expect::Holds {
+                            expr: x,
+                            span: stmt.span,
+                        });
+                    }
+                    ast::TestStmtKind::ExpectConflict => {
+                        test.expects.push(ir::Expect::Conflict { span: stmt.span })
+                    }
+                    ast::TestStmtKind::Error => {}
+                }
+            }
+            if test.expects.is_empty() {
+                self.error(
+                    Diagnostic::warning("W0101", format!("test {:?} expects nothing", test.name))
+                        .at(name.span, "this test cannot fail")
+                        .help("add `expect …` lines"),
+                );
+            }
+            self.program.tests.push(test);
+        }
+    }
+
+    fn norm_ref(&mut self, id: &Ident, kind: Option<ast::NormKind>) -> Option<u32> {
+        match self.program.norm_by_id(&id.node) {
+            Some((i, n)) => {
+                if let Some(k) = kind {
+                    if n.kind != k {
+                        let msg = format!(
+                            "`{}` is {} {}, not {} {}",
+                            id.node,
+                            article_for(n.kind.keyword()),
+                            n.kind.keyword(),
+                            article_for(k.keyword()),
+                            k.keyword()
+                        );
+                        self.error(
+                            Diagnostic::error("E0132", msg)
+                                .at(id.span, "wrong kind")
+                                .help(format!("write `expect {} {}`", n.kind.keyword(), id.node)),
+                        );
+                        return None;
+                    }
+                }
+                Some(i)
+            }
+            None => {
+                let mut d = Diagnostic::error("E0133", format!("unknown norm `{}`", id.node))
+                    .at(id.span, "no norm has this id");
+                let ids: Vec<String> = self.program.norms.iter().map(|n| n.id.clone()).collect();
+                if let Some(s) = suggest(&id.node, ids.iter().map(String::as_str)) {
+                    d = d.help(format!("did you mean `{s}`?"));
+                }
+                self.error(d);
+                None
+            }
+        }
+    }
+}
+
+fn article_for(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+fn fields_of(item: &ast::Item) -> &[ast::Field] {
+    match &item.kind {
+        ItemKind::Schema { fields, .. } => fields,
+        ItemKind::Type {
+            def: ast::TypeDef::Struct(fields),
+            ..
+        } => fields,
+        _ => &[],
+    }
+}

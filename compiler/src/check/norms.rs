@@ -1,0 +1,383 @@
+//! Norms: their clauses, and the defeat relation between them.
+//!
+//! A norm `m` defeats a norm `n` when `m` `overrides` a target matching `n` (an id, an article,
+//! a range of articles, a chapter, a tag; minus `except tagged …`), or when both regulate the
+//! same act of the same addressee in opposite ways (a prohibition against a permission or an
+//! obligation) and `m` has the higher priority. Opposite norms without a priority between them
+//! are recorded as conflicts, reported when both apply. The defeat graph must be acyclic: a
+//! cycle is a compile error, and the order computed here (defeaters first) is the order in
+//! which the runtime decides.
+
+use super::{Checker, Scope, suggest};
+use crate::diagnostic::Diagnostic;
+use crate::ir;
+use crate::span::Span;
+use crate::syntax::ast::{self, ClauseKind, ItemKind, NormKind, Target};
+use crate::value::Ty;
+
+struct Overrides<'a> {
+    norm: u32,
+    targets: &'a [Target],
+    except: &'a [crate::span::Ident],
+    span: Span,
+}
+
+impl<'a> Checker<'a> {
+    pub(super) fn check_norms(&mut self, items: &[(&'a ast::Item, Option<u32>)]) {
+        let mut overrides: Vec<Overrides<'a>> = Vec::new();
+        for (item, article) in items {
+            let (ItemKind::Norm(norm), Some(article)) = (&item.kind, article) else {
+                continue;
+            };
+            if !self.declare_name(&norm.id, norm.kind.keyword()) {
+                continue;
+            }
+            let idx = self.program.norms.len() as u32;
+            let mut n = ir::Norm {
+                id: norm.id.node.clone(),
+                kind: norm.kind,
+                article: *article,
+                paragraph: None,
+                item: None,
+                addressee: None,
+                authority: None,
+                when: None,
+                due: None,
+                fine: None,
+                text: String::new(),
+                tags: Vec::new(),
+                act: None,
+                priority: None,
+                defeaters: Vec::new(),
+                conflicts: Vec::new(),
+                span: norm.id.span,
+            };
+            let mut seen: Vec<(&'static str, Span)> = Vec::new();
+            for clause in &norm.clauses {
+                let name = clause_name(&clause.kind);
+                if let Some((_, prev)) = seen.iter().find(|(k, _)| *k == name && name != "error") {
+                    let prev = *prev;
+                    self.error(
+                        Diagnostic::error("E0140", format!("`{name}` is given twice"))
+                            .at(clause.span, "again here")
+                            .also(prev, "first here"),
+                    );
+                    continue;
+                }
+                seen.push((name, clause.span));
+                let mut scope = Scope::rules();
+                match &clause.kind {
+                    ClauseKind::Paragraph(p) => n.paragraph = self.number(p),
+                    ClauseKind::Item(p) => n.item = self.number(p),
+                    ClauseKind::Addressee(r) => n.addressee = self.lookup_named(r, true),
+                    ClauseKind::Authority(a) => n.authority = self.lookup_named(a, false),
+                    ClauseKind::When(e) => {
+                        n.when =
+                            Some(self.expect(e, &Ty::Bool, &mut scope, "the condition of a norm"))
+                    }
+                    ClauseKind::Due(e) => {
+                        n.due = Some(self.expect(e, &Ty::Date, &mut scope, "a due date"))
+                    }
+                    ClauseKind::Text(t) => n.text = t.node.clone(),
+                    ClauseKind::Act(a) => n.act = Some(a.node.clone()),
+                    ClauseKind::Priority(p) => n.priority = self.number(p).map(i64::from),
+                    ClauseKind::Tags(ts) => n.tags = ts.iter().map(|t| t.node.clone()).collect(),
+                    ClauseKind::Overrides { targets, except } => overrides.push(Overrides {
+                        norm: idx,
+                        targets,
+                        except,
+                        span: clause.span,
+                    }),
+                    ClauseKind::Fine { min, max } => {
+                        if norm.kind != NormKind::Penalty {
+                            self.error(
+                                Diagnostic::error("E0141", "only a penalty has a fine")
+                                    .at(
+                                        clause.span,
+                                        format!(
+                                            "this is {} {}",
+                                            super::article_for(norm.kind.keyword()),
+                                            norm.kind.keyword()
+                                        ),
+                                    )
+                                    .help("declare it as `penalty`"),
+                            );
+                        }
+                        let lo = self.expect(min, &Ty::Money, &mut scope, "a fine");
+                        let hi = self.expect(max, &Ty::Money, &mut scope, "a fine");
+                        n.fine = Some((lo, hi));
+                    }
+                    ClauseKind::Error => {}
+                }
+            }
+            if norm.kind == NormKind::Penalty && n.fine.is_none() {
+                self.error(
+                    Diagnostic::error("E0142", format!("penalty `{}` has no fine", norm.id.node))
+                        .at(norm.id.span, "missing `fine MIN to MAX`")
+                        .help("write e.g. `fine 10_000 CNY to 100_000 CNY`"),
+                );
+            }
+            if n.text.is_empty() {
+                self.error(
+                    Diagnostic::warning(
+                        "W0102",
+                        format!("{} `{}` has no text", norm.kind.keyword(), norm.id.node),
+                    )
+                    .at(norm.id.span, "add `text \"…\"` in the law's words"),
+                );
+            }
+            self.program.norms.push(n);
+        }
+        let chapters: Vec<u32> = self.program.chapters.iter().map(|c| c.number).collect();
+        for o in &overrides {
+            for t in o.targets {
+                match t {
+                    Target::Norm(id) if self.program.norm_by_id(&id.node).is_none() => {
+                        let ids: Vec<String> =
+                            self.program.norms.iter().map(|n| n.id.clone()).collect();
+                        let mut d =
+                            Diagnostic::error("E0143", format!("unknown norm `{}`", id.node))
+                                .at(id.span, "nothing to override");
+                        if let Some(s) = suggest(&id.node, ids.iter().map(String::as_str)) {
+                            d = d.help(format!("did you mean `{s}`?"));
+                        }
+                        self.error(d);
+                    }
+                    Target::Chapter(c) => {
+                        if let Some(c) = self.number(c).filter(|c| !chapters.contains(c)) {
+                            let t = match t {
+                                Target::Chapter(s) => s.span,
+                                _ => o.span,
+                            };
+                            self.error(
+                                Diagnostic::error("E0144", format!("there is no chapter {c}"))
+                                    .at(t, "unknown chapter")
+                                    .help("declare it: `chapter N \"Title\" articles A to B`"),
+                            );
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        self.defeat_graph(&overrides);
+    }
+
+    fn lookup_named(&mut self, name: &crate::span::Ident, role: bool) -> Option<u32> {
+        let list = if role {
+            &self.program.roles
+        } else {
+            &self.program.authorities
+        };
+        if let Some(i) = list.iter().position(|r| r.name == name.node) {
+            return Some(i as u32);
+        }
+        let names: Vec<String> = list.iter().map(|r| r.name.clone()).collect();
+        let what = if role { "role" } else { "authority" };
+        let mut d = Diagnostic::error("E0145", format!("unknown {what} `{}`", name.node))
+            .at(name.span, format!("not a declared {what}"));
+        if let Some(s) = suggest(&name.node, names.iter().map(String::as_str)) {
+            d = d.help(format!("did you mean `{s}`?"));
+        } else {
+            d = d.help(format!("declare it: `{what} {} \"…\"`", name.node));
+        }
+        self.error(d);
+        None
+    }
+
+    fn matches(&self, target: &Target, n: &ir::Norm) -> bool {
+        let art = self.program.articles.get(n.article as usize);
+        let num = art.map(|a| a.number).unwrap_or(0);
+        let parse = |s: &crate::span::Spanned<String>| s.node.replace('_', "").parse::<u32>().ok();
+        match target {
+            Target::Norm(id) => n.id == id.node,
+            Target::Article(a) => parse(a) == Some(num),
+            Target::Articles(a, b) => {
+                matches!((parse(a), parse(b)), (Some(a), Some(b)) if (a..=b).contains(&num))
+            }
+            Target::Chapter(c) => parse(c).is_some() && art.and_then(|a| a.chapter) == parse(c),
+            Target::Tagged(t) => n.tags.contains(&t.node),
+        }
+    }
+
+    fn defeat_graph(&mut self, overrides: &[Overrides<'_>]) {
+        let count = self.program.norms.len();
+        let mut defeaters: Vec<Vec<u32>> = vec![Vec::new(); count];
+        for o in overrides {
+            for (i, n) in self.program.norms.iter().enumerate() {
+                if i as u32 == o.norm || o.except.iter().any(|t| n.tags.contains(&t.node)) {
+                    continue;
+                }
+                if o.targets.iter().any(|t| self.matches(t, n)) {
+                    if let Some(d) = defeaters.get_mut(i) {
+                        d.push(o.norm);
+                    }
+                }
+            }
+        }
+        // Opposite norms on the same act and addressee.
+        let mut conflicts: Vec<Vec<u32>> = vec![Vec::new(); count];
+        let norms = &self.program.norms;
+        for (i, a) in norms.iter().enumerate() {
+            for (j, b) in norms.iter().enumerate().skip(i + 1) {
+                let same_act = a.act.is_some() && a.act == b.act && a.addressee == b.addressee;
+                if !same_act || !opposite(a.kind, b.kind) {
+                    continue;
+                }
+                match (a.priority, b.priority) {
+                    (Some(p), Some(q)) if p > q => defeaters
+                        .get_mut(j)
+                        .into_iter()
+                        .for_each(|d| d.push(i as u32)),
+                    (Some(p), Some(q)) if q > p => defeaters
+                        .get_mut(i)
+                        .into_iter()
+                        .for_each(|d| d.push(j as u32)),
+                    (Some(_), None) => defeaters
+                        .get_mut(j)
+                        .into_iter()
+                        .for_each(|d| d.push(i as u32)),
+                    (None, Some(_)) => defeaters
+                        .get_mut(i)
+                        .into_iter()
+                        .for_each(|d| d.push(j as u32)),
+                    _ => {
+                        // Not resolved by priority: unless one already overrides the other.
+                        let ij = defeaters.get(j).is_some_and(|d| d.contains(&(i as u32)));
+                        let ji = defeaters.get(i).is_some_and(|d| d.contains(&(j as u32)));
+                        if !ij && !ji {
+                            conflicts
+                                .get_mut(i)
+                                .into_iter()
+                                .for_each(|c| c.push(j as u32));
+                            conflicts
+                                .get_mut(j)
+                                .into_iter()
+                                .for_each(|c| c.push(i as u32));
+                        }
+                    }
+                }
+            }
+        }
+        for (i, (d, c)) in defeaters.into_iter().zip(conflicts).enumerate() {
+            if let Some(n) = self.program.norms.get_mut(i) {
+                let mut d = d;
+                d.sort_unstable();
+                d.dedup();
+                n.defeaters = d;
+                n.conflicts = c;
+            }
+        }
+        self.order_norms();
+    }
+
+    /// Orders norms so that every defeater comes before the norms it defeats; reports cycles.
+    fn order_norms(&mut self) {
+        let n = self.program.norms.len();
+        let mut colour = vec![0u8; n];
+        let mut order = Vec::with_capacity(n);
+        for start in 0..n {
+            if colour.get(start) != Some(&0) {
+                continue;
+            }
+            let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+            if let Some(c) = colour.get_mut(start) {
+                *c = 1;
+            }
+            while let Some(&(node, next)) = stack.last() {
+                let succ = self
+                    .program
+                    .norms
+                    .get(node)
+                    .and_then(|x| x.defeaters.get(next))
+                    .copied();
+                if let Some(top) = stack.last_mut() {
+                    top.1 += 1;
+                }
+                match succ {
+                    Some(s) => match colour.get(s as usize) {
+                        Some(0) => {
+                            if let Some(c) = colour.get_mut(s as usize) {
+                                *c = 1;
+                            }
+                            stack.push((s as usize, 0));
+                        }
+                        Some(1) => {
+                            let pos = stack
+                                .iter()
+                                .position(|(x, _)| *x == s as usize)
+                                .unwrap_or(0);
+                            let cycle: Vec<usize> =
+                                stack.iter().skip(pos).map(|(x, _)| *x).collect();
+                            self.report_norm_cycle(&cycle);
+                        }
+                        _ => {}
+                    },
+                    None => {
+                        stack.pop();
+                        if let Some(c) = colour.get_mut(node) {
+                            *c = 2;
+                        }
+                        order.push(node as u32);
+                    }
+                }
+            }
+        }
+        self.program.norm_order = order;
+    }
+
+    fn report_norm_cycle(&mut self, cycle: &[usize]) {
+        let norms: Vec<&ir::Norm> = cycle
+            .iter()
+            .filter_map(|i| self.program.norms.get(*i))
+            .collect();
+        let Some(first) = norms.first() else { return };
+        let names: Vec<String> = norms.iter().map(|n| format!("`{}`", n.id)).collect();
+        let mut d = Diagnostic::error("E0146", "exceptions form a cycle")
+            .at(first.span, "this norm defeats itself through others")
+            .note(format!(
+                "each defeats the one before it: {} ← {}",
+                names.join(" ← "),
+                names.first().cloned().unwrap_or_default()
+            ));
+        for n in norms.iter().skip(1) {
+            d = d.also(n.span, "part of the cycle");
+        }
+        let d = d.help(
+            "decide which prevails: remove one `overrides`, or narrow it with `except tagged …`",
+        );
+        self.error(d);
+    }
+}
+
+/// Norm kinds that cannot both bind the same addressee for the same act.
+fn opposite(a: NormKind, b: NormKind) -> bool {
+    use NormKind::*;
+    matches!(
+        (a, b),
+        (Prohibition, Permission)
+            | (Permission, Prohibition)
+            | (Prohibition, Obligation)
+            | (Obligation, Prohibition)
+            | (Prohibition, Right)
+            | (Right, Prohibition)
+    )
+}
+
+fn clause_name(c: &ClauseKind) -> &'static str {
+    match c {
+        ClauseKind::Paragraph(_) => "paragraph",
+        ClauseKind::Item(_) => "item",
+        ClauseKind::Addressee(_) => "addressee",
+        ClauseKind::Authority(_) => "authority",
+        ClauseKind::When(_) => "when",
+        ClauseKind::Due(_) => "due",
+        ClauseKind::Text(_) => "text",
+        ClauseKind::Act(_) => "act",
+        ClauseKind::Priority(_) => "priority",
+        ClauseKind::Tags(_) => "tags",
+        ClauseKind::Overrides { .. } => "overrides",
+        ClauseKind::Fine { .. } => "fine",
+        ClauseKind::Error => "error",
+    }
+}

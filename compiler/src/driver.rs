@@ -1,0 +1,304 @@
+//! The compilation pipeline as one call: gather the files under the given paths (following
+//! `import`s through the [`Loader`]), parse them, sort law files from data files, check the law,
+//! check the data modules against it.
+//!
+//! A file is a data file when its first declaration is a `data NAME version …` module; every
+//! other file belongs to the law.
+
+use crate::check;
+use crate::diagnostic::Diagnostic;
+use crate::files::{Loader, SourceDb, decode_utf8};
+use crate::ir::{DataModule, Program};
+use crate::span::{FileId, Span};
+use crate::syntax::ast::{self, ItemKind};
+use crate::syntax::lexer::Comment;
+use crate::syntax::parser;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+/// Files larger than this are refused before lexing.
+pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
+
+pub struct ParsedFile {
+    pub id: FileId,
+    pub ast: ast::File,
+    pub comments: Vec<Comment>,
+}
+
+/// Everything a compilation produced. `program` is `Some` only if the law checked without
+/// errors (warnings allowed).
+#[derive(Default)]
+pub struct Compilation {
+    pub db: SourceDb,
+    pub law_files: Vec<ParsedFile>,
+    pub data_files: Vec<ParsedFile>,
+    pub program: Option<Program>,
+    /// The checked program even when it has errors (for tools that show partial results).
+    pub partial: Option<Program>,
+    pub data: Vec<DataModule>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Compilation {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Loads, parses and checks everything under `paths` (files or directories).
+pub fn compile(loader: &dyn Loader, paths: &[PathBuf]) -> Compilation {
+    let mut c = Compilation::default();
+    let mut seen = HashSet::new();
+    let mut queue: Vec<(PathBuf, Option<Span>)> = paths.iter().map(|p| (p.clone(), None)).collect();
+    while let Some((path, from)) = queue.pop() {
+        load_path(loader, &path, from, &mut c, &mut seen, &mut queue);
+    }
+    c.law_files.sort_by_key(|f| f.id);
+    c.data_files.sort_by_key(|f| f.id);
+    if c.law_files.is_empty() {
+        if !c.data_files.is_empty() {
+            c.diagnostics.push(
+                Diagnostic::error("E0170", "data modules need a law")
+                    .note("pass the law's directory too: its `data schema`s are what data modules are checked against"),
+            );
+        }
+        return c;
+    }
+    let asts: Vec<ast::File> = c.law_files.iter().map(|f| f.ast.clone()).collect();
+    let (program, diags) = check::check_law(&asts);
+    let law_ok =
+        !diags.iter().any(Diagnostic::is_error) && !c.diagnostics.iter().any(Diagnostic::is_error);
+    c.diagnostics.extend(diags);
+    if law_ok {
+        for f in &c.data_files {
+            let (modules, diags) = check::check_data_file(&program, &f.ast);
+            c.data.extend(modules);
+            c.diagnostics.extend(diags);
+        }
+        check_duplicate_modules(&mut c);
+    }
+    if !c.has_errors() {
+        c.program = Some(program.clone());
+    }
+    c.partial = Some(program);
+    c
+}
+
+/// Parses and checks data files against an already compiled law (for `--data DIR`).
+pub fn load_data(
+    loader: &dyn Loader,
+    program: &Program,
+    db: &mut SourceDb,
+    paths: &[PathBuf],
+) -> (Vec<DataModule>, Vec<Diagnostic>) {
+    let mut c = Compilation {
+        db: std::mem::take(db),
+        ..Compilation::default()
+    };
+    let mut seen = HashSet::new();
+    let mut queue: Vec<(PathBuf, Option<Span>)> = paths.iter().map(|p| (p.clone(), None)).collect();
+    while let Some((path, from)) = queue.pop() {
+        load_path(loader, &path, from, &mut c, &mut seen, &mut queue);
+    }
+    for f in &c.law_files {
+        let span = Span::new(f.id, 0, 0);
+        c.diagnostics.push(
+            Diagnostic::error("E0171", "not a data module")
+                .at(span, "this file holds rules")
+                .help("a data directory holds files that begin with `data NAME version \"…\" effective DATE`"),
+        );
+    }
+    c.data_files.sort_by_key(|f| f.id);
+    for f in &c.data_files {
+        let (modules, diags) = check::check_data_file(program, &f.ast);
+        c.data.extend(modules);
+        c.diagnostics.extend(diags);
+    }
+    check_duplicate_modules(&mut c);
+    *db = c.db;
+    (c.data, c.diagnostics)
+}
+
+fn check_duplicate_modules(c: &mut Compilation) {
+    let mut seen: Vec<(&str, crate::date::Date, Span)> = Vec::new();
+    let mut errors = Vec::new();
+    for m in &c.data {
+        if let Some((_, _, prev)) = seen
+            .iter()
+            .find(|(n, d, _)| *n == m.name && *d == m.effective)
+        {
+            errors.push(
+                Diagnostic::error(
+                    "E0172",
+                    format!(
+                        "two versions of data module `{}` take effect on {}",
+                        m.name, m.effective
+                    ),
+                )
+                .at(m.span, "this one")
+                .also(*prev, "and this one")
+                .help("give each version its own effective date"),
+            );
+        }
+        seen.push((&m.name, m.effective, m.span));
+    }
+    c.diagnostics.extend(errors);
+}
+
+fn load_path(
+    loader: &dyn Loader,
+    path: &Path,
+    from: Option<Span>,
+    c: &mut Compilation,
+    seen: &mut HashSet<PathBuf>,
+    queue: &mut Vec<(PathBuf, Option<Span>)>,
+) {
+    let canonical = loader.canonical(path);
+    if !seen.insert(canonical.clone()) {
+        return;
+    }
+    match loader.list_dir(path) {
+        Ok(Some(entries)) => {
+            // Reverse so that the queue (a stack) yields them in sorted order.
+            for e in entries.into_iter().rev() {
+                queue.push((e, from));
+            }
+            return;
+        }
+        Ok(None) => {}
+        Err(e) => {
+            c.diagnostics.push(io_error(path, from, &e));
+            return;
+        }
+    }
+    let bytes = match loader.read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            c.diagnostics.push(io_error(path, from, &e));
+            return;
+        }
+    };
+    let name = path.display().to_string();
+    if bytes.len() > MAX_FILE_BYTES {
+        let mut d = Diagnostic::error(
+            "E0005",
+            format!("`{name}` is too large ({} bytes)", bytes.len()),
+        )
+        .note(format!(
+            "source files are limited to {MAX_FILE_BYTES} bytes"
+        ));
+        if let Some(s) = from {
+            d = d.at(s, "imported here");
+        }
+        c.diagnostics.push(d);
+        return;
+    }
+    let text = match decode_utf8(bytes) {
+        Ok(t) => t,
+        Err((offset, line, col)) => {
+            c.diagnostics.push(
+                Diagnostic::error("E0006", format!("`{name}` is not valid UTF-8"))
+                    .note(format!(
+                        "{name}:{line}:{col}: invalid byte at offset {offset}"
+                    ))
+                    .help("save the file as UTF-8"),
+            );
+            return;
+        }
+    };
+    let id = c.db.add(name, Some(canonical), text);
+    let parsed = parser::parse(id, c.db.text(id));
+    c.diagnostics.extend(parsed.errors);
+    let is_data = parsed
+        .file
+        .items
+        .iter()
+        .find(|i| !matches!(i.kind, ItemKind::Error))
+        .is_some_and(|i| matches!(i.kind, ItemKind::DataModule { .. }));
+    if !is_data {
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        for item in &parsed.file.items {
+            if let ItemKind::Import { path: p } = &item.kind {
+                queue.push((dir.join(&p.node), Some(p.span)));
+            }
+        }
+    }
+    let file = ParsedFile {
+        id,
+        ast: parsed.file,
+        comments: parsed.comments,
+    };
+    if is_data {
+        c.data_files.push(file)
+    } else {
+        c.law_files.push(file)
+    }
+}
+
+fn io_error(path: &Path, from: Option<Span>, e: &std::io::Error) -> Diagnostic {
+    let mut d = Diagnostic::error("E0007", format!("cannot read `{}`: {e}", path.display()));
+    if let Some(s) = from {
+        d = d.at(s, "imported here");
+    }
+    d
+}
+
+/// Parses and checks a single expression against a law.
+pub fn compile_expr(
+    db: &mut SourceDb,
+    program: &Program,
+    src: &str,
+) -> Result<crate::ir::Expr, Vec<Diagnostic>> {
+    let id = db.add("<expr>", None, src.to_string());
+    let e = parser::parse_expr(id, db.text(id))?;
+    let (x, diags) = check::check_expr(program, &e);
+    if diags.iter().any(Diagnostic::is_error) {
+        Err(diags)
+    } else {
+        Ok(x)
+    }
+}
+
+/// An in-memory loader, for tests and for tools that hold sources themselves.
+#[derive(Default)]
+pub struct MemoryLoader {
+    pub files: std::collections::BTreeMap<PathBuf, Vec<u8>>,
+}
+
+impl MemoryLoader {
+    pub fn with(files: &[(&str, &str)]) -> MemoryLoader {
+        MemoryLoader {
+            files: files
+                .iter()
+                .map(|(p, t)| (PathBuf::from(p), t.as_bytes().to_vec()))
+                .collect(),
+        }
+    }
+}
+
+impl Loader for MemoryLoader {
+    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        self.files
+            .get(path)
+            .cloned()
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"))
+    }
+    fn list_dir(&self, path: &Path) -> std::io::Result<Option<Vec<PathBuf>>> {
+        if self.files.contains_key(path) {
+            return Ok(None);
+        }
+        let entries: Vec<PathBuf> = self
+            .files
+            .keys()
+            .filter(|p| p.starts_with(path))
+            .cloned()
+            .collect();
+        if entries.is_empty() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no such file or directory",
+            ));
+        }
+        Ok(Some(entries))
+    }
+}

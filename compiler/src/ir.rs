@@ -1,0 +1,515 @@
+//! The checked, typed IR: what the runtime executes (the interpreter walks it; the JIT compiles
+//! it). Every name is resolved to an index, every expression carries its type, and the orders
+//! the runtime needs (definitions before their users, defeating norms before the norms they
+//! defeat) are computed here once.
+//!
+//! Invariant: a [`Program`] handed to the runtime came from a check with no errors, so every
+//! index is in range and every expression is well typed.
+
+use crate::date::Date;
+use crate::span::Span;
+use crate::syntax::ast::{NormKind, Quantifier};
+use crate::value::{FieldDef, Ty, Types, Value};
+use std::fmt::{self, Write as _};
+
+#[derive(Clone, Debug, Default)]
+pub struct Program {
+    pub law: Law,
+    pub types: Types,
+    pub roles: Vec<Named>,
+    pub authorities: Vec<Named>,
+    pub chapters: Vec<Chapter>,
+    pub articles: Vec<Article>,
+    pub facts: Vec<Fact>,
+    pub schemas: Vec<Schema>,
+    pub defs: Vec<Def>,
+    /// Definitions in evaluation order: each after every definition it reads.
+    pub def_order: Vec<u32>,
+    pub norms: Vec<Norm>,
+    /// Norms in decision order: each after every norm that may defeat it.
+    pub norm_order: Vec<u32>,
+    pub tests: Vec<Test>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Law {
+    pub name: String,
+    pub title: String,
+    pub version: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Named {
+    pub name: String,
+    pub label: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Chapter {
+    pub number: u32,
+    pub title: String,
+    pub first: u32,
+    pub last: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct Article {
+    pub number: u32,
+    pub title: String,
+    /// The article's text, from the `///` lines above it.
+    pub text: Vec<String>,
+    pub chapter: Option<u32>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Fact {
+    pub name: String,
+    pub ty: Ty,
+    pub doc: Vec<String>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Schema {
+    pub name: String,
+    pub fields: Vec<FieldDef>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Def {
+    pub name: String,
+    pub ty: Ty,
+    pub base: Option<Expr>,
+    /// Sorted by priority, highest first.
+    pub exceptions: Vec<DefException>,
+    pub article: Option<u32>,
+    pub doc: Vec<String>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct DefException {
+    pub label: Option<String>,
+    pub priority: i64,
+    pub when: Expr,
+    pub value: Expr,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Norm {
+    pub id: String,
+    pub kind: NormKind,
+    /// Index into [`Program::articles`].
+    pub article: u32,
+    pub paragraph: Option<u32>,
+    pub item: Option<u32>,
+    pub addressee: Option<u32>,
+    pub authority: Option<u32>,
+    pub when: Option<Expr>,
+    pub due: Option<Expr>,
+    pub fine: Option<(Expr, Expr)>,
+    pub text: String,
+    pub tags: Vec<String>,
+    pub act: Option<String>,
+    pub priority: Option<i64>,
+    /// Norms that defeat this one when they apply (by `overrides` or by a higher priority).
+    pub defeaters: Vec<u32>,
+    /// Norms that conflict with this one, with no priority between them.
+    pub conflicts: Vec<u32>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Test {
+    pub name: String,
+    pub as_of: Option<Date>,
+    /// Fact index and its value (a constant expression).
+    pub given: Vec<(u32, Expr)>,
+    pub expects: Vec<Expect>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum Expect {
+    /// The norm applies (`present`) or does not.
+    Norm {
+        norm: u32,
+        present: bool,
+        span: Span,
+    },
+    /// A boolean expression over facts and definitions holds.
+    Holds { expr: Expr, span: Span },
+    /// The decision reports a conflict.
+    Conflict { span: Span },
+}
+
+/// A data module: values published for one schema, effective from a date.
+#[derive(Clone, Debug)]
+pub struct DataModule {
+    pub schema: u32,
+    pub name: String,
+    pub version: String,
+    pub effective: Date,
+    /// One value per schema field, in the schema's order.
+    pub values: Vec<Value>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub ty: Ty,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    And,
+    Or,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    In,
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Builtin {
+    Min,
+    Max,
+    Size,
+    Days,
+    Months,
+    Years,
+}
+
+impl Builtin {
+    pub fn name(self) -> &'static str {
+        match self {
+            Builtin::Min => "min",
+            Builtin::Max => "max",
+            Builtin::Size => "size",
+            Builtin::Days => "days",
+            Builtin::Months => "months",
+            Builtin::Years => "years",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum ExprKind {
+    Const(Value),
+    Fact(u32),
+    /// Schema index and field index.
+    Data(u32, u32),
+    Def(u32),
+    /// A quantifier's variable, by nesting level (0 = outermost).
+    Local(u32),
+    Field(Box<Expr>, u32),
+    Not(Box<Expr>),
+    Neg(Box<Expr>),
+    Bin(BinOp, Box<Expr>, Box<Expr>),
+    If(Box<Expr>, Box<Expr>, Box<Expr>),
+    Quant {
+        q: Quantifier,
+        level: u32,
+        collection: Box<Expr>,
+        body: Box<Expr>,
+    },
+    Set(Vec<Expr>),
+    List(Vec<Expr>),
+    Struct(u32, Vec<Expr>),
+    Call(Builtin, Vec<Expr>),
+    /// `int` widened to `decimal`.
+    ToDecimal(Box<Expr>),
+}
+
+impl BinOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::And => "and",
+            BinOp::Or => "or",
+            BinOp::Eq => "==",
+            BinOp::Ne => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::In => "in",
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+        }
+    }
+}
+
+impl Program {
+    pub fn norm_by_id(&self, id: &str) -> Option<(u32, &Norm)> {
+        self.norms
+            .iter()
+            .enumerate()
+            .find(|(_, n)| n.id == id)
+            .and_then(|(i, n)| u32::try_from(i).ok().map(|i| (i, n)))
+    }
+
+    pub fn schema_by_name(&self, name: &str) -> Option<(u32, &Schema)> {
+        self.schemas
+            .iter()
+            .enumerate()
+            .find(|(_, s)| s.name == name)
+            .and_then(|(i, s)| u32::try_from(i).ok().map(|i| (i, s)))
+    }
+
+    pub fn article(&self, norm: &Norm) -> Option<&Article> {
+        self.articles.get(norm.article as usize)
+    }
+
+    /// Renders an expression in source-like form with resolved names.
+    pub fn show_expr(&self, e: &Expr) -> String {
+        let mut s = String::new();
+        self.write_expr(&mut s, e, 0);
+        s
+    }
+
+    fn write_expr(&self, out: &mut String, e: &Expr, depth: u32) {
+        let _ = match &e.kind {
+            ExprKind::Const(v) => write!(out, "{}", self.types.show_value(v)),
+            ExprKind::Fact(i) => write!(
+                out,
+                "{}",
+                self.facts
+                    .get(*i as usize)
+                    .map(|f| f.name.as_str())
+                    .unwrap_or("?")
+            ),
+            ExprKind::Data(s, f) => {
+                let schema = self.schemas.get(*s as usize);
+                write!(
+                    out,
+                    "{}.{}",
+                    schema.map(|s| s.name.as_str()).unwrap_or("?"),
+                    schema
+                        .and_then(|s| s.fields.get(*f as usize))
+                        .map(|f| f.name.as_str())
+                        .unwrap_or("?")
+                )
+            }
+            ExprKind::Def(i) => write!(
+                out,
+                "{}",
+                self.defs
+                    .get(*i as usize)
+                    .map(|d| d.name.as_str())
+                    .unwrap_or("?")
+            ),
+            ExprKind::Local(l) => write!(out, "${l}"),
+            ExprKind::Field(base, i) => {
+                self.write_expr(out, base, depth + 1);
+                let name = match &base.ty {
+                    Ty::Struct(s) => self
+                        .types
+                        .struct_def(*s)
+                        .and_then(|d| d.fields.get(*i as usize))
+                        .map(|f| f.name.clone()),
+                    _ => None,
+                };
+                write!(out, ".{}", name.unwrap_or_else(|| i.to_string()))
+            }
+            ExprKind::Not(x) => {
+                out.push_str("not ");
+                self.write_expr(out, x, depth + 1);
+                Ok(())
+            }
+            ExprKind::Neg(x) => {
+                out.push('-');
+                self.write_expr(out, x, depth + 1);
+                Ok(())
+            }
+            ExprKind::Bin(op, a, b) => {
+                if depth > 0 {
+                    out.push('(');
+                }
+                self.write_expr(out, a, depth + 1);
+                let _ = write!(out, " {} ", op.symbol());
+                self.write_expr(out, b, depth + 1);
+                if depth > 0 {
+                    out.push(')');
+                }
+                Ok(())
+            }
+            ExprKind::If(c, t, f) => {
+                out.push_str("(if ");
+                self.write_expr(out, c, 0);
+                out.push_str(" then ");
+                self.write_expr(out, t, 0);
+                out.push_str(" else ");
+                self.write_expr(out, f, 0);
+                out.push(')');
+                Ok(())
+            }
+            ExprKind::Quant {
+                q,
+                level,
+                collection,
+                body,
+            } => {
+                let _ = write!(out, "({} ${level} in ", q.keyword());
+                self.write_expr(out, collection, depth + 1);
+                out.push_str(": ");
+                self.write_expr(out, body, 0);
+                out.push(')');
+                Ok(())
+            }
+            ExprKind::Set(items) | ExprKind::List(items) => {
+                let (open, close) = if matches!(e.kind, ExprKind::Set(_)) {
+                    ('{', '}')
+                } else {
+                    ('[', ']')
+                };
+                out.push(open);
+                for (i, x) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    self.write_expr(out, x, 0);
+                }
+                out.push(close);
+                Ok(())
+            }
+            ExprKind::Struct(id, fields) => {
+                let def = self.types.struct_def(*id);
+                let _ = write!(out, "{} {{ ", def.map(|d| d.name.as_str()).unwrap_or("?"));
+                for (i, x) in fields.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    let name = def
+                        .and_then(|d| d.fields.get(i))
+                        .map(|f| f.name.as_str())
+                        .unwrap_or("?");
+                    let _ = write!(out, "{name}: ");
+                    self.write_expr(out, x, 0);
+                }
+                out.push_str(" }");
+                Ok(())
+            }
+            ExprKind::Call(b, args) => {
+                let _ = write!(out, "{}(", b.name());
+                for (i, x) in args.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    self.write_expr(out, x, 0);
+                }
+                out.push(')');
+                Ok(())
+            }
+            ExprKind::ToDecimal(x) => {
+                out.push_str("decimal(");
+                self.write_expr(out, x, 0);
+                out.push(')');
+                Ok(())
+            }
+        };
+    }
+}
+
+/// A readable listing of the whole program, for snapshot tests and `norm check --ir`.
+impl fmt::Display for Program {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "law {} {:?} version {:?}",
+            self.law.name, self.law.title, self.law.version
+        )?;
+        for e in &self.types.enums {
+            writeln!(f, "enum {} {{ {} }}", e.name, e.variants.join(", "))?;
+        }
+        for s in &self.types.structs {
+            let fields: Vec<String> = s
+                .fields
+                .iter()
+                .map(|fd| match &fd.default {
+                    Some(v) => format!(
+                        "{}: {} = {}",
+                        fd.name,
+                        self.types.show(&fd.ty),
+                        self.types.show_value(v)
+                    ),
+                    None => format!("{}: {}", fd.name, self.types.show(&fd.ty)),
+                })
+                .collect();
+            writeln!(f, "struct {} {{ {} }}", s.name, fields.join(", "))?;
+        }
+        for fact in &self.facts {
+            writeln!(f, "fact {}: {}", fact.name, self.types.show(&fact.ty))?;
+        }
+        for s in &self.schemas {
+            let fields: Vec<String> = s
+                .fields
+                .iter()
+                .map(|fd| format!("{}: {}", fd.name, self.types.show(&fd.ty)))
+                .collect();
+            writeln!(f, "schema {} {{ {} }}", s.name, fields.join(", "))?;
+        }
+        for &i in &self.def_order {
+            let Some(d) = self.defs.get(i as usize) else {
+                continue;
+            };
+            write!(f, "def {}: {}", d.name, self.types.show(&d.ty))?;
+            if let Some(b) = &d.base {
+                write!(f, " = {}", self.show_expr(b))?;
+            }
+            writeln!(f)?;
+            for x in &d.exceptions {
+                writeln!(
+                    f,
+                    "  | priority {} when {} = {}",
+                    x.priority,
+                    self.show_expr(&x.when),
+                    self.show_expr(&x.value)
+                )?;
+            }
+        }
+        for &i in &self.norm_order {
+            let Some(n) = self.norms.get(i as usize) else {
+                continue;
+            };
+            let art = self.article(n).map(|a| a.number).unwrap_or(0);
+            write!(f, "{} {} (art. {art}", n.kind.keyword(), n.id)?;
+            if let Some(p) = n.paragraph {
+                write!(f, "({p})")?;
+            }
+            write!(f, ")")?;
+            if let Some(w) = &n.when {
+                write!(f, " when {}", self.show_expr(w))?;
+            }
+            if let Some(d) = &n.due {
+                write!(f, " due {}", self.show_expr(d))?;
+            }
+            if let Some((lo, hi)) = &n.fine {
+                write!(f, " fine {} to {}", self.show_expr(lo), self.show_expr(hi))?;
+            }
+            if !n.defeaters.is_empty() {
+                let names: Vec<&str> = n
+                    .defeaters
+                    .iter()
+                    .filter_map(|d| self.norms.get(*d as usize).map(|n| n.id.as_str()))
+                    .collect();
+                write!(f, " defeated by {}", names.join(", "))?;
+            }
+            writeln!(f)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,224 @@
+//! Runtime values and types, shared by the checker (constants, data modules, defaults) and the
+//! runtime. Money is an exact decimal amount in CNY; percentages are stored as fractions
+//! (4 % is `0.04`); there are no floats anywhere.
+
+use crate::date::{Date, Duration};
+use rust_decimal::Decimal;
+use std::fmt;
+use std::sync::Arc;
+
+/// A type. `Error` stands for a type that could not be determined (an error was reported) and
+/// unifies with everything, so one mistake gives one diagnostic; `Never` is the element type of
+/// an empty collection literal.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Ty {
+    Bool,
+    Int,
+    Decimal,
+    Money,
+    Percent,
+    Date,
+    Duration,
+    Text,
+    Enum(u32),
+    Struct(u32),
+    Set(Box<Ty>),
+    List(Box<Ty>),
+    Never,
+    Error,
+}
+
+impl Ty {
+    pub fn is_error(&self) -> bool {
+        matches!(self, Ty::Error)
+    }
+
+    pub fn element(&self) -> Option<&Ty> {
+        match self {
+            Ty::Set(t) | Ty::List(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// `self` is acceptable where `want` is expected (no coercions; see the checker for those).
+    pub fn fits(&self, want: &Ty) -> bool {
+        match (self, want) {
+            (Ty::Error, _) | (_, Ty::Error) | (Ty::Never, _) => true,
+            (Ty::Set(a), Ty::Set(b)) | (Ty::List(a), Ty::List(b)) => a.fits(b),
+            (a, b) => a == b,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnumDef {
+    pub name: String,
+    pub variants: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldDef {
+    pub name: String,
+    pub ty: Ty,
+    pub default: Option<Value>,
+    pub doc: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct StructDef {
+    pub name: String,
+    pub fields: Vec<FieldDef>,
+}
+
+impl StructDef {
+    pub fn field(&self, name: &str) -> Option<(usize, &FieldDef)> {
+        self.fields.iter().enumerate().find(|(_, f)| f.name == name)
+    }
+}
+
+/// The user-declared types of a law.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Types {
+    pub enums: Vec<EnumDef>,
+    pub structs: Vec<StructDef>,
+}
+
+impl Types {
+    pub fn enum_def(&self, id: u32) -> Option<&EnumDef> {
+        self.enums.get(id as usize)
+    }
+    pub fn struct_def(&self, id: u32) -> Option<&StructDef> {
+        self.structs.get(id as usize)
+    }
+
+    /// The type as the user writes it.
+    pub fn show(&self, ty: &Ty) -> String {
+        match ty {
+            Ty::Bool => "bool".into(),
+            Ty::Int => "int".into(),
+            Ty::Decimal => "decimal".into(),
+            Ty::Money => "money".into(),
+            Ty::Percent => "percentage".into(),
+            Ty::Date => "date".into(),
+            Ty::Duration => "duration".into(),
+            Ty::Text => "text".into(),
+            Ty::Enum(i) => self
+                .enum_def(*i)
+                .map(|e| e.name.clone())
+                .unwrap_or_else(|| "?".into()),
+            Ty::Struct(i) => self
+                .struct_def(*i)
+                .map(|s| s.name.clone())
+                .unwrap_or_else(|| "?".into()),
+            Ty::Set(t) => format!("set<{}>", self.show(t)),
+            Ty::List(t) => format!("list<{}>", self.show(t)),
+            Ty::Never => "nothing".into(),
+            Ty::Error => "unknown".into(),
+        }
+    }
+
+    /// A value as Norm source would write it.
+    pub fn show_value(&self, v: &Value) -> String {
+        match v {
+            Value::Enum(e, i) => self
+                .enum_def(*e)
+                .and_then(|d| d.variants.get(*i as usize))
+                .cloned()
+                .unwrap_or_else(|| "?".into()),
+            Value::Struct(id, fields) => {
+                let def = self.struct_def(*id);
+                let parts: Vec<String> = fields
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| {
+                        let name = def
+                            .and_then(|d| d.fields.get(i))
+                            .map(|f| f.name.as_str())
+                            .unwrap_or("?");
+                        format!("{name}: {}", self.show_value(f))
+                    })
+                    .collect();
+                format!("{{ {} }}", parts.join(", "))
+            }
+            Value::Set(items) => {
+                format!(
+                    "{{{}}}",
+                    items
+                        .iter()
+                        .map(|v| self.show_value(v))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
+            Value::List(items) => {
+                format!(
+                    "[{}]",
+                    items
+                        .iter()
+                        .map(|v| self.show_value(v))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Value {
+    Bool(bool),
+    Int(i64),
+    Decimal(Decimal),
+    Money(Decimal),
+    /// As a fraction: 4 % is 0.04.
+    Percent(Decimal),
+    Date(Date),
+    Duration(Duration),
+    Text(Arc<str>),
+    Enum(u32, u32),
+    /// Struct id and field values in declaration order.
+    Struct(u32, Arc<[Value]>),
+    /// Sorted, without duplicates.
+    Set(Arc<[Value]>),
+    List(Arc<[Value]>),
+}
+
+impl Value {
+    pub fn set(mut items: Vec<Value>) -> Value {
+        items.sort();
+        items.dedup();
+        Value::Set(items.into())
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+}
+
+/// Formats a decimal without trailing zeros (`1.50` → `1.5`, `2.0` → `2`).
+pub fn show_decimal(d: &Decimal) -> String {
+    d.normalize().to_string()
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Decimal(d) => write!(f, "{}", show_decimal(d)),
+            Value::Money(d) => write!(f, "{} CNY", show_decimal(d)),
+            Value::Percent(p) => write!(f, "{}%", show_decimal(&(p * Decimal::ONE_HUNDRED))),
+            Value::Date(d) => write!(f, "{d}"),
+            Value::Duration(d) => write!(f, "{d}"),
+            Value::Text(t) => write!(f, "{t:?}"),
+            Value::Enum(e, i) => write!(f, "#{e}.{i}"),
+            Value::Struct(_, fields) => write!(f, "{{{} fields}}", fields.len()),
+            Value::Set(items) => write!(f, "{{{} items}}", items.len()),
+            Value::List(items) => write!(f, "[{} items]", items.len()),
+        }
+    }
+}

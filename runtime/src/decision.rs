@@ -1,0 +1,471 @@
+//! Deciding a case, and the [`Decision`] it yields (DESIGN §6, a contract).
+//!
+//! Norms are decided in the order the compiler computed (every norm after the norms that may
+//! defeat it): a norm is *in* when its condition holds and no norm that defeats it is in.
+//! Opposite norms that are both in, with no priority between them, are reported as a
+//! conflict: never resolved by declaration order.
+
+use crate::facts::{money_json, to_json};
+use crate::interp::{Env, EvalError};
+use norm_compiler::date::Date;
+use norm_compiler::ir::{DataModule, Expr, ExprKind, Norm, Program};
+use norm_compiler::syntax::ast::NormKind;
+use norm_compiler::value::Value;
+use serde::Serialize;
+use serde_json::Value as Json;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Decision {
+    pub law: LawRef,
+    pub as_of: String,
+    pub data: Vec<DataRef>,
+    pub norms: Vec<NormOut>,
+    pub penalties: Vec<PenaltyOut>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<WarningOut>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<ConflictOut>,
+    pub values: serde_json::Map<String, Json>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<Vec<Explanation>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LawRef {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DataRef {
+    pub name: String,
+    pub version: String,
+    pub effective: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NormOut {
+    pub id: String,
+    pub kind: &'static str,
+    pub article: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paragraph: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addressee: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authority: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due: Option<String>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PenaltyOut {
+    pub id: String,
+    pub article: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paragraph: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addressee: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authority: Option<String>,
+    pub min: Json,
+    pub max: Json,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WarningOut {
+    pub id: String,
+    pub article: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paragraph: Option<u32>,
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ConflictOut {
+    pub norms: Vec<String>,
+    pub articles: Vec<String>,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Explanation {
+    pub norm: String,
+    pub kind: &'static str,
+    pub article: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub article_title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paragraph: Option<u32>,
+    /// `applies`, `defeated` or `conflict`.
+    pub status: &'static str,
+    pub conditions: Vec<Condition>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub defeated_by: Vec<String>,
+    /// Norms that could have defeated this one, and whether they applied.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exceptions_considered: Vec<Considered>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Condition {
+    pub condition: String,
+    pub holds: bool,
+    /// The facts, data and definitions the condition read, with their values.
+    pub values: serde_json::Map<String, Json>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Considered {
+    pub norm: String,
+    pub article: String,
+    pub applies: bool,
+}
+
+/// The data module of each schema in force on `as_of`: the latest one effective on or before it.
+pub fn select_data<'d>(
+    program: &Program,
+    modules: &'d [DataModule],
+    as_of: Date,
+) -> Vec<Option<&'d DataModule>> {
+    (0..program.schemas.len())
+        .map(|s| {
+            modules
+                .iter()
+                .filter(|m| m.schema as usize == s && m.effective <= as_of)
+                .max_by_key(|m| m.effective)
+        })
+        .collect()
+}
+
+/// The result of deciding, with the evaluation state kept for tests and explanations.
+pub struct Outcome<'p> {
+    pub env: Env<'p>,
+    /// Per norm: its condition held.
+    pub applicable: Vec<bool>,
+    /// Per norm: it applies (held and was not defeated).
+    pub applies: Vec<bool>,
+    pub conflicts: Vec<(u32, u32)>,
+}
+
+pub fn evaluate<'p>(
+    program: &'p Program,
+    facts: Vec<Value>,
+    modules: &[DataModule],
+    as_of: Date,
+) -> Result<Outcome<'p>, EvalError> {
+    let selected = select_data(program, modules, as_of);
+    let data = selected
+        .iter()
+        .map(|m| m.map(|m| m.values.clone()))
+        .collect();
+    let mut env = Env::new(program, facts, data);
+    env.eval_defs()?;
+    let n = program.norms.len();
+    let mut applicable = vec![false; n];
+    let mut applies = vec![false; n];
+    for &i in &program.norm_order {
+        let Some(norm) = program.norms.get(i as usize) else {
+            continue;
+        };
+        let held = match &norm.when {
+            Some(w) => env.eval_bool(w)?,
+            None => true,
+        };
+        let defeated = norm
+            .defeaters
+            .iter()
+            .any(|d| applies.get(*d as usize) == Some(&true));
+        if let Some(a) = applicable.get_mut(i as usize) {
+            *a = held;
+        }
+        if let Some(a) = applies.get_mut(i as usize) {
+            *a = held && !defeated;
+        }
+    }
+    let mut conflicts = Vec::new();
+    for (i, norm) in program.norms.iter().enumerate() {
+        if applies.get(i) != Some(&true) {
+            continue;
+        }
+        for &c in &norm.conflicts {
+            if (c as usize) > i && applies.get(c as usize) == Some(&true) {
+                conflicts.push((i as u32, c));
+            }
+        }
+    }
+    Ok(Outcome {
+        env,
+        applicable,
+        applies,
+        conflicts,
+    })
+}
+
+fn article_number(program: &Program, n: &Norm) -> String {
+    program
+        .article(n)
+        .map(|a| a.number.to_string())
+        .unwrap_or_default()
+}
+
+/// Decides a case: the norms that apply as of `as_of`, with their deadlines and fines.
+pub fn decide(
+    program: &Program,
+    facts: Vec<Value>,
+    modules: &[DataModule],
+    as_of: Date,
+    explain: bool,
+) -> Result<Decision, EvalError> {
+    let mut out = evaluate(program, facts, modules, as_of)?;
+    let selected = select_data(program, modules, as_of);
+    let mut order: Vec<usize> = (0..program.norms.len())
+        .filter(|i| out.applies.get(*i) == Some(&true))
+        .collect();
+    order.sort_by_key(|&i| {
+        let n = program.norms.get(i);
+        (
+            n.and_then(|n| program.article(n))
+                .map(|a| a.number)
+                .unwrap_or(0),
+            n.and_then(|n| n.paragraph).unwrap_or(0),
+            n.and_then(|n| n.item).unwrap_or(0),
+            i,
+        )
+    });
+    let role = |i: Option<u32>| {
+        i.and_then(|i| program.roles.get(i as usize))
+            .map(|r| r.name.clone())
+    };
+    let authority = |i: Option<u32>| {
+        i.and_then(|i| program.authorities.get(i as usize))
+            .map(|r| r.name.clone())
+    };
+    let mut decision = Decision {
+        law: LawRef {
+            name: program.law.name.clone(),
+            version: program.law.version.clone(),
+        },
+        as_of: as_of.to_string(),
+        data: selected
+            .iter()
+            .flatten()
+            .map(|m| DataRef {
+                name: m.name.clone(),
+                version: m.version.clone(),
+                effective: m.effective.to_string(),
+            })
+            .collect(),
+        norms: Vec::new(),
+        penalties: Vec::new(),
+        warnings: Vec::new(),
+        conflicts: Vec::new(),
+        values: serde_json::Map::new(),
+        explanation: None,
+    };
+    for i in order {
+        let Some(n) = program.norms.get(i) else {
+            continue;
+        };
+        let article = article_number(program, n);
+        match n.kind {
+            NormKind::Penalty => {
+                let (min, max) = match &n.fine {
+                    Some((lo, hi)) => (out.env.eval(lo)?, out.env.eval(hi)?),
+                    None => continue,
+                };
+                let money = |v: &Value| match v {
+                    Value::Money(d) => money_json(d),
+                    other => to_json(&program.types, other),
+                };
+                decision.penalties.push(PenaltyOut {
+                    id: n.id.clone(),
+                    article,
+                    paragraph: n.paragraph,
+                    addressee: role(n.addressee),
+                    authority: authority(n.authority),
+                    min: money(&min),
+                    max: money(&max),
+                    text: n.text.clone(),
+                });
+            }
+            NormKind::Warning => decision.warnings.push(WarningOut {
+                id: n.id.clone(),
+                article,
+                paragraph: n.paragraph,
+                text: n.text.clone(),
+            }),
+            kind => {
+                let due = match &n.due {
+                    Some(d) => Some(out.env.eval(d)?.to_string()),
+                    None => None,
+                };
+                decision.norms.push(NormOut {
+                    id: n.id.clone(),
+                    kind: kind.keyword(),
+                    article,
+                    paragraph: n.paragraph,
+                    item: n.item,
+                    addressee: role(n.addressee),
+                    authority: authority(n.authority),
+                    due,
+                    text: n.text.clone(),
+                })
+            }
+        }
+    }
+    for &(a, b) in &out.conflicts {
+        let (Some(na), Some(nb)) = (program.norms.get(a as usize), program.norms.get(b as usize))
+        else {
+            continue;
+        };
+        decision.conflicts.push(ConflictOut {
+            norms: vec![na.id.clone(), nb.id.clone()],
+            articles: vec![article_number(program, na), article_number(program, nb)],
+            message: format!(
+                "{} `{}` (art. {}) and {} `{}` (art. {}) both apply to the same act with no priority between them",
+                na.kind.keyword(),
+                na.id,
+                article_number(program, na),
+                nb.kind.keyword(),
+                nb.id,
+                article_number(program, nb)
+            ),
+        });
+    }
+    for (i, d) in program.defs.iter().enumerate() {
+        if let Some(Some(v)) = out.env.defs.get(i) {
+            decision
+                .values
+                .insert(d.name.clone(), to_json(&program.types, v));
+        }
+    }
+    if explain {
+        decision.explanation = Some(explain_all(program, &mut out)?);
+    }
+    Ok(decision)
+}
+
+fn explain_all(program: &Program, out: &mut Outcome<'_>) -> Result<Vec<Explanation>, EvalError> {
+    let mut list = Vec::new();
+    for (i, n) in program.norms.iter().enumerate() {
+        if out.applicable.get(i) != Some(&true) {
+            continue;
+        }
+        let in_conflict = out
+            .conflicts
+            .iter()
+            .any(|(a, b)| *a as usize == i || *b as usize == i);
+        let applies = out.applies.get(i) == Some(&true);
+        let status = match (applies, in_conflict) {
+            (true, true) => "conflict",
+            (true, false) => "applies",
+            _ => "defeated",
+        };
+        let mut conditions = Vec::new();
+        if let Some(w) = &n.when {
+            for c in conjuncts(w) {
+                let holds = out.env.eval_bool(c)?;
+                let mut values = serde_json::Map::new();
+                let mut leaves = Vec::new();
+                collect_leaves(c, &mut leaves);
+                for leaf in leaves {
+                    let v = out.env.eval(leaf)?;
+                    values.insert(program.show_expr(leaf), to_json(&program.types, &v));
+                }
+                conditions.push(Condition {
+                    condition: program.show_expr(c),
+                    holds,
+                    values,
+                });
+            }
+        }
+        let name = |j: &u32| {
+            program
+                .norms
+                .get(*j as usize)
+                .map(|m| m.id.clone())
+                .unwrap_or_default()
+        };
+        list.push(Explanation {
+            norm: n.id.clone(),
+            kind: n.kind.keyword(),
+            article: article_number(program, n),
+            article_title: program.article(n).map(|a| a.title.clone()),
+            paragraph: n.paragraph,
+            status,
+            conditions,
+            defeated_by: n
+                .defeaters
+                .iter()
+                .filter(|d| out.applies.get(**d as usize) == Some(&true))
+                .map(name)
+                .collect(),
+            exceptions_considered: n
+                .defeaters
+                .iter()
+                .filter_map(|d| {
+                    program.norms.get(*d as usize).map(|m| Considered {
+                        norm: m.id.clone(),
+                        article: article_number(program, m),
+                        applies: out.applies.get(*d as usize) == Some(&true),
+                    })
+                })
+                .collect(),
+        });
+    }
+    Ok(list)
+}
+
+/// The top-level `and`-ed parts of a condition.
+fn conjuncts(e: &Expr) -> Vec<&Expr> {
+    match &e.kind {
+        ExprKind::Bin(norm_compiler::ir::BinOp::And, a, b) => {
+            let mut v = conjuncts(a);
+            v.extend(conjuncts(b));
+            v
+        }
+        _ => vec![e],
+    }
+}
+
+/// The facts, data fields and definitions an expression reads (outermost field chains).
+fn collect_leaves<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+    match &e.kind {
+        ExprKind::Fact(_) | ExprKind::Data(..) | ExprKind::Def(_) => out.push(e),
+        ExprKind::Field(base, _) if reads_no_local(base) => out.push(e),
+        ExprKind::Field(base, _)
+        | ExprKind::Not(base)
+        | ExprKind::Neg(base)
+        | ExprKind::ToDecimal(base) => collect_leaves(base, out),
+        ExprKind::Bin(_, a, b) => {
+            collect_leaves(a, out);
+            collect_leaves(b, out);
+        }
+        ExprKind::If(a, b, c) => {
+            collect_leaves(a, out);
+            collect_leaves(b, out);
+            collect_leaves(c, out);
+        }
+        ExprKind::Quant { collection, .. } => collect_leaves(collection, out),
+        ExprKind::Set(xs)
+        | ExprKind::List(xs)
+        | ExprKind::Struct(_, xs)
+        | ExprKind::Call(_, xs) => xs.iter().for_each(|x| collect_leaves(x, out)),
+        ExprKind::Const(_) | ExprKind::Local(_) => {}
+    }
+}
+
+fn reads_no_local(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Fact(_) | ExprKind::Data(..) | ExprKind::Def(_) => true,
+        ExprKind::Field(b, _) => reads_no_local(b),
+        _ => false,
+    }
+}

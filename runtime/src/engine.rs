@@ -1,0 +1,238 @@
+//! The embedding API: load a law and its data modules once, then decide cases.
+//!
+//! ```no_run
+//! use norm_runtime::{Engine, Date};
+//! let engine = Engine::load(&["stdlib/mail".into()], None).expect("the law compiles");
+//! let facts = std::fs::read_to_string("examples/provincial_chatbot.json").expect("facts");
+//! let as_of = Date::parse("2026-12-01").expect("a date");
+//! let decision = engine.decide_json(&facts, as_of).expect("a decision");
+//! for norm in &decision.norms {
+//!     println!("{} (art. {}): {}", norm.id, norm.article, norm.text);
+//! }
+//! ```
+//!
+//! The engine's state is an immutable, shared snapshot: cloning an `Engine` is cheap and every
+//! clone decides against the same compiled law.
+
+use crate::decision::{self, Decision};
+use crate::facts::{self, FactError};
+use crate::interp::EvalError;
+use norm_compiler::date::Date;
+use norm_compiler::diagnostic::{Diagnostic, render};
+use norm_compiler::driver;
+use norm_compiler::files::{Loader, SourceDb};
+use norm_compiler::ir::{DataModule, Program};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Reads sources from the file system: directories yield their `.norm` files and
+/// subdirectories, sorted by name.
+pub struct FsLoader;
+
+impl Loader for FsLoader {
+    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        std::fs::read(path)
+    }
+
+    fn list_dir(&self, path: &Path) -> std::io::Result<Option<Vec<PathBuf>>> {
+        let meta = std::fs::metadata(path)?;
+        if !meta.is_dir() {
+            return Ok(None);
+        }
+        let mut entries = Vec::new();
+        for e in std::fs::read_dir(path)? {
+            let p = e?.path();
+            if p.is_dir() || p.extension().is_some_and(|x| x == "norm") {
+                entries.push(p);
+            }
+        }
+        entries.sort();
+        Ok(Some(entries))
+    }
+
+    fn canonical(&self, path: &Path) -> PathBuf {
+        std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+    }
+}
+
+/// Why a law could not be loaded: its diagnostics, with the sources to render them.
+pub struct LoadError {
+    pub db: SourceDb,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl LoadError {
+    pub fn render(&self) -> String {
+        render(&self.db, &self.diagnostics)
+    }
+}
+
+impl std::fmt::Debug for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.render())
+    }
+}
+
+/// Why a case could not be decided.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DecideError {
+    /// The facts do not match the law's declared facts.
+    Facts { errors: Vec<FactError> },
+    /// Evaluation failed (overflow, a conflict between definitions, …).
+    Evaluation {
+        #[serde(flatten)]
+        error: EvalError,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        location: Option<String>,
+    },
+}
+
+impl std::fmt::Display for DecideError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DecideError::Facts { errors } => {
+                for (i, e) in errors.iter().enumerate() {
+                    if i > 0 {
+                        writeln!(f)?;
+                    }
+                    write!(f, "{e}")?;
+                }
+                Ok(())
+            }
+            DecideError::Evaluation { error, location } => match location {
+                Some(l) => write!(f, "{l}: {}", error.message),
+                None => write!(f, "{}", error.message),
+            },
+        }
+    }
+}
+
+struct Snapshot {
+    program: Program,
+    data: Vec<DataModule>,
+    db: SourceDb,
+}
+
+#[derive(Clone)]
+pub struct Engine {
+    snapshot: Arc<Snapshot>,
+}
+
+impl Engine {
+    /// Compiles the law under `law` and loads data modules from `data` (default: any data files
+    /// found among the law's paths, then the `data` directory beside the law's directory).
+    pub fn load(law: &[PathBuf], data: Option<&[PathBuf]>) -> Result<Engine, LoadError> {
+        Engine::load_with(&FsLoader, law, data)
+    }
+
+    pub fn load_with(
+        loader: &dyn Loader,
+        law: &[PathBuf],
+        data: Option<&[PathBuf]>,
+    ) -> Result<Engine, LoadError> {
+        let mut c = driver::compile(loader, law);
+        let Some(program) = c.program.take() else {
+            return Err(LoadError {
+                db: c.db,
+                diagnostics: c.diagnostics,
+            });
+        };
+        let mut modules = c.data;
+        let data_paths: Vec<PathBuf> = match data {
+            Some(d) => d.to_vec(),
+            None if modules.is_empty() => default_data_dir(loader, law).into_iter().collect(),
+            None => Vec::new(),
+        };
+        if !data_paths.is_empty() {
+            let (more, diags) = driver::load_data(loader, &program, &mut c.db, &data_paths);
+            if diags.iter().any(Diagnostic::is_error) {
+                return Err(LoadError {
+                    db: c.db,
+                    diagnostics: diags,
+                });
+            }
+            modules.extend(more);
+        }
+        Ok(Engine {
+            snapshot: Arc::new(Snapshot {
+                program,
+                data: modules,
+                db: c.db,
+            }),
+        })
+    }
+
+    /// An engine over an already compiled program and data.
+    pub fn from_parts(program: Program, data: Vec<DataModule>, db: SourceDb) -> Engine {
+        Engine {
+            snapshot: Arc::new(Snapshot { program, data, db }),
+        }
+    }
+
+    pub fn program(&self) -> &Program {
+        &self.snapshot.program
+    }
+
+    pub fn data(&self) -> &[DataModule] {
+        &self.snapshot.data
+    }
+
+    pub fn sources(&self) -> &SourceDb {
+        &self.snapshot.db
+    }
+
+    /// Decides a case given as JSON text.
+    pub fn decide_json(&self, facts: &str, as_of: Date) -> Result<Decision, DecideError> {
+        let values = facts::parse_facts_text(&self.snapshot.program, facts)
+            .map_err(|errors| DecideError::Facts { errors })?;
+        self.decide_values(values, as_of, false)
+    }
+
+    /// Decides a case given as parsed JSON.
+    pub fn decide(
+        &self,
+        facts: &serde_json::Value,
+        as_of: Date,
+        explain: bool,
+    ) -> Result<Decision, DecideError> {
+        let values = facts::read_facts(&self.snapshot.program, facts)
+            .map_err(|errors| DecideError::Facts { errors })?;
+        self.decide_values(values, as_of, explain)
+    }
+
+    pub fn decide_values(
+        &self,
+        facts: Vec<norm_compiler::value::Value>,
+        as_of: Date,
+        explain: bool,
+    ) -> Result<Decision, DecideError> {
+        let s = &self.snapshot;
+        decision::decide(&s.program, facts, &s.data, as_of, explain).map_err(|e| self.eval_error(e))
+    }
+
+    pub fn eval_error(&self, error: EvalError) -> DecideError {
+        let location = error.span.map(|sp| {
+            let (l, c) = self.snapshot.db.line_col(sp.file, sp.start as usize);
+            format!("{}:{l}:{c}", self.snapshot.db.name(sp.file))
+        });
+        DecideError::Evaluation { error, location }
+    }
+}
+
+/// `LAW/data`, else `LAW/../data` (the stdlib layout: `stdlib/mail` beside `stdlib/data`).
+fn default_data_dir(loader: &dyn Loader, law: &[PathBuf]) -> Option<PathBuf> {
+    let is_dir = |p: &Path| loader.list_dir(p).ok().flatten().is_some();
+    let first = law.first()?;
+    let dir = if is_dir(first) {
+        first.clone()
+    } else {
+        first.parent()?.to_path_buf()
+    };
+    let sibling = dir.parent().map(|p| p.join("data"));
+    [Some(dir.join("data")), sibling]
+        .into_iter()
+        .flatten()
+        .find(|c| is_dir(c))
+}

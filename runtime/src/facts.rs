@@ -1,0 +1,355 @@
+//! Facts JSON in, typed values out — and values back out as JSON.
+//!
+//! Every problem names its JSON path (`system.training_flops: expected a decimal, found
+//! "lots"`), and all problems are reported, not just the first. Unknown fields are errors
+//! (a misspelt fact must not silently take its default).
+
+use norm_compiler::check::{parse_decimal, suggest};
+use norm_compiler::date::Date;
+use norm_compiler::ir::Program;
+use norm_compiler::value::{Ty, Types, Value, show_decimal};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::Value as Json;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FactError {
+    /// JSON path, e.g. `actor.registered_users` or `systems[2].category`.
+    pub path: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for FactError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+/// Parses facts text. JSON syntax errors carry line and column.
+pub fn parse_facts_text(program: &Program, text: &str) -> Result<Vec<Value>, Vec<FactError>> {
+    let json: Json = serde_json::from_str(text).map_err(|e| {
+        vec![FactError {
+            path: String::new(),
+            message: format!(
+                "invalid JSON at line {}, column {}: {e}",
+                e.line(),
+                e.column()
+            ),
+        }]
+    })?;
+    read_facts(program, &json)
+}
+
+/// Reads the facts object: one key per declared fact.
+pub fn read_facts(program: &Program, json: &Json) -> Result<Vec<Value>, Vec<FactError>> {
+    let mut errors = Vec::new();
+    let Json::Object(map) = json else {
+        return Err(vec![FactError {
+            path: String::new(),
+            message: format!(
+                "expected an object with one key per fact, found {}",
+                describe(json)
+            ),
+        }]);
+    };
+    for key in map.keys() {
+        if !program.facts.iter().any(|f| &f.name == key) {
+            let names: Vec<&str> = program.facts.iter().map(|f| f.name.as_str()).collect();
+            let hint = match suggest(key, names.iter().copied()) {
+                Some(s) => format!("; did you mean `{s}`?"),
+                None => format!("; the facts are: {}", names.join(", ")),
+            };
+            errors.push(FactError {
+                path: key.clone(),
+                message: format!("unknown fact{hint}"),
+            });
+        }
+    }
+    let mut values = Vec::with_capacity(program.facts.len());
+    for f in &program.facts {
+        match map.get(&f.name) {
+            Some(v) => values.push(read(&program.types, &f.ty, v, &f.name, &mut errors)),
+            None => match all_defaults(&program.types, &f.ty) {
+                Some(v) => values.push(v),
+                None => {
+                    errors.push(FactError {
+                        path: f.name.clone(),
+                        message: format!("missing fact (expected {})", a(&program.types, &f.ty)),
+                    });
+                    values.push(Value::Bool(false));
+                }
+            },
+        }
+    }
+    if errors.is_empty() {
+        Ok(values)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The value of a struct whose every field has a default.
+fn all_defaults(types: &Types, ty: &Ty) -> Option<Value> {
+    let Ty::Struct(id) = ty else { return None };
+    let def = types.struct_def(*id)?;
+    let fields: Option<Vec<Value>> = def.fields.iter().map(|f| f.default.clone()).collect();
+    Some(Value::Struct(*id, fields?.into()))
+}
+
+fn a(types: &Types, ty: &Ty) -> String {
+    let s = types.show(ty);
+    let art = if s.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{art} {s}")
+}
+
+fn describe(v: &Json) -> String {
+    match v {
+        Json::Null => "null".into(),
+        Json::Bool(b) => b.to_string(),
+        Json::Number(n) => n.to_string(),
+        Json::String(s) => {
+            let short: String = s.chars().take(40).collect();
+            format!("{short:?}")
+        }
+        Json::Array(_) => "an array".into(),
+        Json::Object(_) => "an object".into(),
+    }
+}
+
+fn decimal_of(v: &Json) -> Option<Decimal> {
+    match v {
+        Json::Number(n) => parse_decimal(&n.to_string()),
+        Json::String(s) => parse_decimal(s.trim()),
+        _ => None,
+    }
+}
+
+fn read(types: &Types, ty: &Ty, v: &Json, path: &str, errors: &mut Vec<FactError>) -> Value {
+    let mut fail = |msg: String| {
+        errors.push(FactError {
+            path: path.to_string(),
+            message: msg,
+        });
+        Value::Bool(false)
+    };
+    let expected = a(types, ty);
+    match ty {
+        Ty::Bool => match v {
+            Json::Bool(b) => Value::Bool(*b),
+            _ => fail(format!("expected {expected}, found {}", describe(v))),
+        },
+        Ty::Int => match v {
+            Json::Number(n) => match n.to_string().parse::<i64>() {
+                Ok(i) => Value::Int(i),
+                Err(_) => fail(format!(
+                    "expected {expected} (a whole number within 64 bits), found {n}"
+                )),
+            },
+            _ => fail(format!("expected {expected}, found {}", describe(v))),
+        },
+        Ty::Decimal => match decimal_of(v) {
+            Some(d) => Value::Decimal(d),
+            None => fail(format!("expected {expected}, found {}", describe(v))),
+        },
+        Ty::Money => {
+            let (amount, currency) = match v {
+                Json::Object(m) => {
+                    if let Some(k) = m.keys().find(|k| *k != "amount" && *k != "currency") {
+                        return fail(format!(
+                            "unknown key `{k}` in an amount (expected `amount` and `currency`)"
+                        ));
+                    }
+                    (m.get("amount"), m.get("currency").and_then(Json::as_str))
+                }
+                other => (Some(other), Some("CNY")),
+            };
+            if currency != Some("CNY") {
+                return fail(format!(
+                    "amounts are in CNY, found currency {}",
+                    currency
+                        .map(|c| format!("{c:?}"))
+                        .unwrap_or("missing".into())
+                ));
+            }
+            match amount.and_then(decimal_of) {
+                Some(d) => Value::Money(d),
+                None => fail(format!(
+                    "expected an amount of money (e.g. \"100000\"), found {}",
+                    describe(v)
+                )),
+            }
+        }
+        Ty::Percent => match v {
+            Json::String(s) if s.trim().ends_with('%') => {
+                match parse_decimal(s.trim().trim_end_matches('%').trim()) {
+                    Some(d) => Value::Percent(d / Decimal::ONE_HUNDRED),
+                    None => fail(format!(
+                        "expected a percentage such as \"4%\", found {}",
+                        describe(v)
+                    )),
+                }
+            }
+            _ => fail(format!(
+                "expected a percentage such as \"4%\", found {}",
+                describe(v)
+            )),
+        },
+        Ty::Date => match v {
+            Json::String(s) => match Date::parse(s) {
+                Some(d) => Value::Date(d),
+                None => fail(format!("expected a date YYYY-MM-DD, found {}", describe(v))),
+            },
+            _ => fail(format!("expected a date YYYY-MM-DD, found {}", describe(v))),
+        },
+        Ty::Duration => match v.as_str().and_then(parse_duration) {
+            Some(d) => Value::Duration(d),
+            None => fail(format!(
+                "expected a duration such as \"10 days\", found {}",
+                describe(v)
+            )),
+        },
+        Ty::Text => match v {
+            Json::String(s) => Value::Text(s.as_str().into()),
+            _ => fail(format!("expected text, found {}", describe(v))),
+        },
+        Ty::Enum(id) => {
+            let Some(def) = types.enum_def(*id) else {
+                return fail("unknown enum".into());
+            };
+            match v {
+                Json::String(s) => match def.variants.iter().position(|x| x == s) {
+                    Some(i) => Value::Enum(*id, i as u32),
+                    None => {
+                        let hint = match suggest(s, def.variants.iter().map(String::as_str)) {
+                            Some(x) => format!("did you mean {x:?}?"),
+                            None => format!("one of {}", def.variants.join(", ")),
+                        };
+                        fail(format!("{s:?} is not a {}; {hint}", def.name))
+                    }
+                },
+                _ => fail(format!(
+                    "expected a {} (one of {}), found {}",
+                    def.name,
+                    def.variants.join(", "),
+                    describe(v)
+                )),
+            }
+        }
+        Ty::Struct(id) => {
+            let Some(def) = types.struct_def(*id) else {
+                return fail("unknown struct".into());
+            };
+            let Json::Object(m) = v else {
+                return fail(format!(
+                    "expected an object ({}), found {}",
+                    def.name,
+                    describe(v)
+                ));
+            };
+            let mut extra = Vec::new();
+            for k in m.keys() {
+                if def.field(k).is_none() {
+                    let hint = match suggest(k, def.fields.iter().map(|f| f.name.as_str())) {
+                        Some(s) => format!("; did you mean `{s}`?"),
+                        None => String::new(),
+                    };
+                    extra.push(FactError {
+                        path: format!("{path}.{k}"),
+                        message: format!("unknown field of {}{hint}", def.name),
+                    });
+                }
+            }
+            errors.extend(extra);
+            let mut fields = Vec::with_capacity(def.fields.len());
+            for f in &def.fields {
+                let p = format!("{path}.{}", f.name);
+                match (m.get(&f.name), &f.default) {
+                    (Some(x), _) => fields.push(read(types, &f.ty, x, &p, errors)),
+                    (None, Some(d)) => fields.push(d.clone()),
+                    (None, None) => {
+                        errors.push(FactError {
+                            path: p,
+                            message: format!("missing field (expected {})", a(types, &f.ty)),
+                        });
+                        fields.push(Value::Bool(false));
+                    }
+                }
+            }
+            Value::Struct(*id, fields.into())
+        }
+        Ty::Set(elem) | Ty::List(elem) => {
+            let Json::Array(items) = v else {
+                return fail(format!(
+                    "expected an array ({expected}), found {}",
+                    describe(v)
+                ));
+            };
+            let vs: Vec<Value> = items
+                .iter()
+                .enumerate()
+                .map(|(i, x)| read(types, elem, x, &format!("{path}[{i}]"), errors))
+                .collect();
+            if matches!(ty, Ty::Set(_)) {
+                Value::set(vs)
+            } else {
+                Value::List(vs.into())
+            }
+        }
+        Ty::Never | Ty::Error => fail("this fact's type has errors".into()),
+    }
+}
+
+fn parse_duration(s: &str) -> Option<norm_compiler::date::Duration> {
+    let mut parts = s.split_whitespace();
+    let n: i64 = parts.next()?.replace('_', "").parse().ok()?;
+    let unit = parts.next()?;
+    if parts.next().is_some() {
+        return None;
+    }
+    match unit {
+        "day" | "days" => Some(norm_compiler::date::Duration::days(n)),
+        "month" | "months" => Some(norm_compiler::date::Duration::months(n)),
+        "year" | "years" => Some(norm_compiler::date::Duration::months(n.checked_mul(12)?)),
+        _ => None,
+    }
+}
+
+/// A value as JSON: decimals and money as exact strings, enums by name, dates `YYYY-MM-DD`.
+pub fn to_json(types: &Types, v: &Value) -> Json {
+    match v {
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Int(i) => Json::from(*i),
+        Value::Decimal(d) => Json::String(show_decimal(d)),
+        Value::Money(d) => money_json(d),
+        Value::Percent(_) | Value::Duration(_) | Value::Date(_) => Json::String(v.to_string()),
+        Value::Text(t) => Json::String(t.to_string()),
+        Value::Enum(..) => Json::String(types.show_value(v)),
+        Value::Struct(id, fields) => {
+            let mut m = serde_json::Map::new();
+            if let Some(def) = types.struct_def(*id) {
+                for (f, x) in def.fields.iter().zip(fields.iter()) {
+                    m.insert(f.name.clone(), to_json(types, x));
+                }
+            }
+            Json::Object(m)
+        }
+        Value::Set(items) | Value::List(items) => {
+            Json::Array(items.iter().map(|x| to_json(types, x)).collect())
+        }
+    }
+}
+
+pub fn money_json(d: &Decimal) -> Json {
+    let mut m = serde_json::Map::new();
+    m.insert("amount".into(), Json::String(show_decimal(d)));
+    m.insert("currency".into(), Json::String("CNY".into()));
+    Json::Object(m)
+}

@@ -1,0 +1,450 @@
+//! The reference interpreter: walks the IR and defines what every construct means. The JIT must
+//! agree with it on every input.
+//!
+//! Evaluation is total: no recursion in the language, every loop ranges over a finite
+//! collection. What can go wrong is arithmetic (overflow, division by zero, an inexact
+//! division, a date outside years 1..=9999) and the law itself (a definition with no
+//! applicable case, or two applicable cases that disagree); each is an [`EvalError`] naming the
+//! span, never a wrap or a panic.
+
+use norm_compiler::date::Date;
+use norm_compiler::ir::{BinOp, Builtin, Def, Expr, ExprKind, Program};
+use norm_compiler::span::Span;
+use norm_compiler::syntax::ast::Quantifier;
+use norm_compiler::value::{Ty, Value};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvalErrorKind {
+    Overflow,
+    DivisionByZero,
+    InexactDivision,
+    DateOutOfRange,
+    NoApplicableDefinition,
+    Conflict,
+    MissingData,
+    Internal,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EvalError {
+    pub kind: EvalErrorKind,
+    pub message: String,
+    #[serde(skip)]
+    pub span: Option<Span>,
+    /// Further spans (e.g. the other side of a conflict).
+    #[serde(skip)]
+    pub related: Vec<Span>,
+}
+
+impl EvalError {
+    pub fn new(kind: EvalErrorKind, message: impl Into<String>, span: Span) -> EvalError {
+        EvalError {
+            kind,
+            message: message.into(),
+            span: Some(span),
+            related: Vec::new(),
+        }
+    }
+}
+
+impl std::fmt::Display for EvalError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// The inputs of one evaluation: facts, the data module values in force, and memoised
+/// definitions.
+pub struct Env<'p> {
+    pub program: &'p Program,
+    pub facts: Vec<Value>,
+    /// Per schema, the values of the module in force (`None`: no module loaded for it).
+    pub data: Vec<Option<Vec<Value>>>,
+    pub defs: Vec<Option<Value>>,
+    locals: Vec<Value>,
+}
+
+impl<'p> Env<'p> {
+    pub fn new(program: &'p Program, facts: Vec<Value>, data: Vec<Option<Vec<Value>>>) -> Env<'p> {
+        Env {
+            program,
+            facts,
+            data,
+            defs: vec![None; program.defs.len()],
+            locals: Vec::new(),
+        }
+    }
+
+    /// Evaluates every definition, in dependency order.
+    pub fn eval_defs(&mut self) -> Result<(), EvalError> {
+        for &i in &self.program.def_order {
+            if let Some(def) = self.program.defs.get(i as usize) {
+                let v = self.eval_def(def)?;
+                if let Some(slot) = self.defs.get_mut(i as usize) {
+                    *slot = Some(v);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Default logic: highest-priority applicable exceptions first; one value, or a conflict;
+    /// else the next level; else the base case.
+    fn eval_def(&mut self, def: &Def) -> Result<Value, EvalError> {
+        let mut i = 0;
+        let ex = &def.exceptions;
+        while let Some(first) = ex.get(i) {
+            let level = first.priority;
+            let mut found: Option<(Value, Span)> = None;
+            while let Some(x) = ex.get(i).filter(|x| x.priority == level) {
+                i += 1;
+                if self.eval_bool(&x.when)? {
+                    let v = self.eval(&x.value)?;
+                    match &found {
+                        Some((prev, prev_span)) if *prev != v => {
+                            let types = &self.program.types;
+                            let mut e = EvalError::new(
+                                EvalErrorKind::Conflict,
+                                format!(
+                                    "conflicting exceptions for `{}`: {} and {}, both with priority {level}",
+                                    def.name,
+                                    types.show_value(prev),
+                                    types.show_value(&v)
+                                ),
+                                x.span,
+                            );
+                            e.related.push(*prev_span);
+                            return Err(e);
+                        }
+                        Some(_) => {}
+                        None => found = Some((v, x.span)),
+                    }
+                }
+            }
+            if let Some((v, _)) = found {
+                return Ok(v);
+            }
+        }
+        match &def.base {
+            Some(b) => self.eval(b),
+            None => Err(EvalError::new(
+                EvalErrorKind::NoApplicableDefinition,
+                format!("no case of `{}` applies", def.name),
+                def.span,
+            )),
+        }
+    }
+
+    pub fn eval_bool(&mut self, e: &Expr) -> Result<bool, EvalError> {
+        match self.eval(e)? {
+            Value::Bool(b) => Ok(b),
+            _ => Err(internal(e.span)),
+        }
+    }
+
+    pub fn eval(&mut self, e: &Expr) -> Result<Value, EvalError> {
+        match &e.kind {
+            ExprKind::Const(v) => Ok(v.clone()),
+            ExprKind::Fact(i) => self
+                .facts
+                .get(*i as usize)
+                .cloned()
+                .ok_or_else(|| internal(e.span)),
+            ExprKind::Data(s, f) => match self.data.get(*s as usize) {
+                Some(Some(values)) => values
+                    .get(*f as usize)
+                    .cloned()
+                    .ok_or_else(|| internal(e.span)),
+                _ => {
+                    let name = self
+                        .program
+                        .schemas
+                        .get(*s as usize)
+                        .map(|s| s.name.as_str())
+                        .unwrap_or("?");
+                    Err(EvalError::new(
+                        EvalErrorKind::MissingData,
+                        format!("no data module `{name}` is in force"),
+                        e.span,
+                    ))
+                }
+            },
+            ExprKind::Def(i) => match self.defs.get(*i as usize) {
+                Some(Some(v)) => Ok(v.clone()),
+                _ => {
+                    // Not yet evaluated (an expression outside the decision, e.g. a test's
+                    // `expect`): evaluate on demand.
+                    let def = self
+                        .program
+                        .defs
+                        .get(*i as usize)
+                        .ok_or_else(|| internal(e.span))?;
+                    let v = self.eval_def(def)?;
+                    if let Some(slot) = self.defs.get_mut(*i as usize) {
+                        *slot = Some(v.clone());
+                    }
+                    Ok(v)
+                }
+            },
+            ExprKind::Local(l) => self
+                .locals
+                .get(*l as usize)
+                .cloned()
+                .ok_or_else(|| internal(e.span)),
+            ExprKind::Field(base, i) => match self.eval(base)? {
+                Value::Struct(_, fields) => fields
+                    .get(*i as usize)
+                    .cloned()
+                    .ok_or_else(|| internal(e.span)),
+                _ => Err(internal(e.span)),
+            },
+            ExprKind::Not(x) => Ok(Value::Bool(!self.eval_bool(x)?)),
+            ExprKind::Neg(x) => {
+                let v = self.eval(x)?;
+                neg(v, e.span)
+            }
+            ExprKind::Bin(BinOp::And, a, b) => {
+                Ok(Value::Bool(self.eval_bool(a)? && self.eval_bool(b)?))
+            }
+            ExprKind::Bin(BinOp::Or, a, b) => {
+                Ok(Value::Bool(self.eval_bool(a)? || self.eval_bool(b)?))
+            }
+            ExprKind::Bin(op, a, b) => {
+                let x = self.eval(a)?;
+                let y = self.eval(b)?;
+                binary(*op, x, y, e.span)
+            }
+            ExprKind::If(c, t, f) => {
+                if self.eval_bool(c)? {
+                    self.eval(t)
+                } else {
+                    self.eval(f)
+                }
+            }
+            ExprKind::Quant {
+                q,
+                collection,
+                body,
+                ..
+            } => {
+                let items = match self.eval(collection)? {
+                    Value::Set(items) | Value::List(items) => items,
+                    _ => return Err(internal(e.span)),
+                };
+                let mut acc = match q {
+                    Quantifier::Exists => Value::Bool(false),
+                    Quantifier::All => Value::Bool(true),
+                    Quantifier::Count => Value::Int(0),
+                    Quantifier::Sum => zero(&e.ty, e.span)?,
+                };
+                for item in items.iter() {
+                    self.locals.push(item.clone());
+                    let r = self.eval(body);
+                    self.locals.pop();
+                    let v = r?;
+                    match q {
+                        Quantifier::Exists if v == Value::Bool(true) => {
+                            return Ok(Value::Bool(true));
+                        }
+                        Quantifier::All if v == Value::Bool(false) => {
+                            return Ok(Value::Bool(false));
+                        }
+                        Quantifier::Count if v == Value::Bool(true) => {
+                            acc = binary(BinOp::Add, acc, Value::Int(1), e.span)?
+                        }
+                        Quantifier::Sum => acc = binary(BinOp::Add, acc, v, e.span)?,
+                        _ => {}
+                    }
+                }
+                Ok(acc)
+            }
+            ExprKind::Set(items) => {
+                let vs = items
+                    .iter()
+                    .map(|x| self.eval(x))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(Value::set(vs))
+            }
+            ExprKind::List(items) => {
+                let vs = items
+                    .iter()
+                    .map(|x| self.eval(x))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(Value::List(vs.into()))
+            }
+            ExprKind::Struct(id, fields) => {
+                let vs = fields
+                    .iter()
+                    .map(|x| self.eval(x))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(Value::Struct(*id, vs.into()))
+            }
+            ExprKind::Call(b, args) => {
+                let vs = args
+                    .iter()
+                    .map(|x| self.eval(x))
+                    .collect::<Result<Vec<_>, _>>()?;
+                call(*b, vs, e.span)
+            }
+            ExprKind::ToDecimal(x) => match self.eval(x)? {
+                Value::Int(i) => Ok(Value::Decimal(Decimal::from(i))),
+                _ => Err(internal(e.span)),
+            },
+        }
+    }
+}
+
+fn internal(span: Span) -> EvalError {
+    EvalError::new(
+        EvalErrorKind::Internal,
+        "internal error: ill-typed IR reached the interpreter",
+        span,
+    )
+}
+
+fn overflow(span: Span) -> EvalError {
+    EvalError::new(EvalErrorKind::Overflow, "arithmetic overflow", span)
+}
+
+fn date_range(span: Span) -> EvalError {
+    EvalError::new(
+        EvalErrorKind::DateOutOfRange,
+        "the date falls outside years 1 to 9999",
+        span,
+    )
+}
+
+fn zero(ty: &Ty, span: Span) -> Result<Value, EvalError> {
+    Ok(match ty {
+        Ty::Int => Value::Int(0),
+        Ty::Decimal => Value::Decimal(Decimal::ZERO),
+        Ty::Money => Value::Money(Decimal::ZERO),
+        Ty::Percent => Value::Percent(Decimal::ZERO),
+        _ => return Err(internal(span)),
+    })
+}
+
+fn neg(v: Value, span: Span) -> Result<Value, EvalError> {
+    Ok(match v {
+        Value::Int(i) => Value::Int(i.checked_neg().ok_or_else(|| overflow(span))?),
+        Value::Decimal(d) => Value::Decimal(-d),
+        Value::Money(d) => Value::Money(-d),
+        Value::Percent(d) => Value::Percent(-d),
+        Value::Duration(d) => Value::Duration(d.checked_neg().ok_or_else(|| overflow(span))?),
+        _ => return Err(internal(span)),
+    })
+}
+
+fn dec_div(a: Decimal, b: Decimal, span: Span) -> Result<Decimal, EvalError> {
+    if b.is_zero() {
+        return Err(EvalError::new(
+            EvalErrorKind::DivisionByZero,
+            "division by zero",
+            span,
+        ));
+    }
+    let q = a.checked_div(b).ok_or_else(|| overflow(span))?;
+    if q.checked_mul(b) != Some(a) {
+        return Err(EvalError::new(
+            EvalErrorKind::InexactDivision,
+            format!("{a} / {b} has no exact decimal result"),
+            span,
+        ));
+    }
+    Ok(q)
+}
+
+fn dec(r: Option<Decimal>, span: Span) -> Result<Decimal, EvalError> {
+    r.ok_or_else(|| overflow(span))
+}
+
+pub fn binary(op: BinOp, x: Value, y: Value, span: Span) -> Result<Value, EvalError> {
+    use Value::*;
+    Ok(match (op, x, y) {
+        (BinOp::Eq, a, b) => Bool(a == b),
+        (BinOp::Ne, a, b) => Bool(a != b),
+        (BinOp::Lt, a, b) => Bool(a < b),
+        (BinOp::Le, a, b) => Bool(a <= b),
+        (BinOp::Gt, a, b) => Bool(a > b),
+        (BinOp::Ge, a, b) => Bool(a >= b),
+        (BinOp::In, a, Set(items)) => Bool(items.binary_search(&a).is_ok()),
+        (BinOp::In, a, List(items)) => Bool(items.contains(&a)),
+        (BinOp::Add, Int(a), Int(b)) => Int(a.checked_add(b).ok_or_else(|| overflow(span))?),
+        (BinOp::Sub, Int(a), Int(b)) => Int(a.checked_sub(b).ok_or_else(|| overflow(span))?),
+        (BinOp::Mul, Int(a), Int(b)) => Int(a.checked_mul(b).ok_or_else(|| overflow(span))?),
+        (BinOp::Add, Decimal(a), Decimal(b)) => Decimal(dec(a.checked_add(b), span)?),
+        (BinOp::Sub, Decimal(a), Decimal(b)) => Decimal(dec(a.checked_sub(b), span)?),
+        (BinOp::Mul, Decimal(a), Decimal(b)) => Decimal(dec(a.checked_mul(b), span)?),
+        (BinOp::Div, Decimal(a), Decimal(b)) => Decimal(dec_div(a, b, span)?),
+        (BinOp::Add, Money(a), Money(b)) => Money(dec(a.checked_add(b), span)?),
+        (BinOp::Sub, Money(a), Money(b)) => Money(dec(a.checked_sub(b), span)?),
+        (BinOp::Add, Percent(a), Percent(b)) => Percent(dec(a.checked_add(b), span)?),
+        (BinOp::Sub, Percent(a), Percent(b)) => Percent(dec(a.checked_sub(b), span)?),
+        (BinOp::Mul, Money(a), Decimal(b) | Percent(b))
+        | (BinOp::Mul, Decimal(b) | Percent(b), Money(a)) => Money(dec(a.checked_mul(b), span)?),
+        (BinOp::Mul, Percent(a), Decimal(b)) | (BinOp::Mul, Decimal(b), Percent(a)) => {
+            Decimal(dec(a.checked_mul(b), span)?)
+        }
+        (BinOp::Div, Money(a), Decimal(b)) => Money(dec_div(a, b, span)?),
+        (BinOp::Div, Money(a), Money(b)) => Decimal(dec_div(a, b, span)?),
+        (BinOp::Add, Date(d), Duration(p)) => Date(d.add(p).ok_or_else(|| date_range(span))?),
+        (BinOp::Sub, Date(d), Duration(p)) => Date(d.sub(p).ok_or_else(|| date_range(span))?),
+        (BinOp::Sub, Date(a), Date(b)) => {
+            Int(i64::from(a.days_since_epoch()) - i64::from(b.days_since_epoch()))
+        }
+        (BinOp::Add, Duration(a), Duration(b)) => {
+            Duration(a.checked_add(b).ok_or_else(|| overflow(span))?)
+        }
+        (BinOp::Sub, Duration(a), Duration(b)) => Duration(
+            b.checked_neg()
+                .and_then(|nb| a.checked_add(nb))
+                .ok_or_else(|| overflow(span))?,
+        ),
+        _ => return Err(internal(span)),
+    })
+}
+
+fn call(b: Builtin, args: Vec<Value>, span: Span) -> Result<Value, EvalError> {
+    let mut it = args.into_iter();
+    let first = it.next().ok_or_else(|| internal(span))?;
+    Ok(match b {
+        Builtin::Min => {
+            let second = it.next().ok_or_else(|| internal(span))?;
+            first.min(second)
+        }
+        Builtin::Max => {
+            let second = it.next().ok_or_else(|| internal(span))?;
+            first.max(second)
+        }
+        Builtin::Size => match first {
+            Value::Set(items) | Value::List(items) => {
+                Value::Int(i64::try_from(items.len()).map_err(|_| overflow(span))?)
+            }
+            _ => return Err(internal(span)),
+        },
+        Builtin::Days | Builtin::Months | Builtin::Years => {
+            let Value::Int(n) = first else {
+                return Err(internal(span));
+            };
+            let d = match b {
+                Builtin::Days => norm_compiler::date::Duration::days(n),
+                Builtin::Months => norm_compiler::date::Duration::months(n),
+                _ => norm_compiler::date::Duration::months(
+                    n.checked_mul(12).ok_or_else(|| overflow(span))?,
+                ),
+            };
+            Value::Duration(d)
+        }
+    })
+}
+
+/// A date value, for the CLI's `--as-of` checks.
+pub fn date_of(v: &Value) -> Option<Date> {
+    match v {
+        Value::Date(d) => Some(*d),
+        _ => None,
+    }
+}

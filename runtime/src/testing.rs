@@ -1,0 +1,182 @@
+//! Running a law's `test` blocks.
+
+use crate::decision::evaluate;
+use crate::interp::{Env, EvalError};
+use norm_compiler::date::Date;
+use norm_compiler::ir::{DataModule, Expect, Program, Test};
+use norm_compiler::span::Span;
+use norm_compiler::value::Value;
+
+#[derive(Clone, Debug)]
+pub struct TestResult {
+    pub name: String,
+    pub span: Span,
+    /// Empty when the test passed.
+    pub failures: Vec<(Span, String)>,
+}
+
+impl TestResult {
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+/// The date a test without `as of` is decided on: the latest effective date of the data
+/// (1970-01-01 when there is no data).
+pub fn default_as_of(data: &[DataModule]) -> Date {
+    data.iter()
+        .map(|m| m.effective)
+        .max()
+        .unwrap_or(Date::EPOCH)
+}
+
+pub fn run_test(program: &Program, data: &[DataModule], test: &Test) -> TestResult {
+    let mut result = TestResult {
+        name: test.name.clone(),
+        span: test.span,
+        failures: Vec::new(),
+    };
+    let facts = match given_facts(program, test) {
+        Ok(f) => f,
+        Err(missing) => {
+            result.failures.push((
+                test.span,
+                format!("the test gives no value for fact(s) {}", missing.join(", ")),
+            ));
+            return result;
+        }
+    };
+    let as_of = test.as_of.unwrap_or_else(|| default_as_of(data));
+    let mut out = match evaluate(program, facts, data, as_of) {
+        Ok(o) => o,
+        Err(e) => {
+            result.failures.push((
+                e.span.unwrap_or(test.span),
+                format!("evaluation failed: {}", e.message),
+            ));
+            return result;
+        }
+    };
+    for x in &test.expects {
+        match x {
+            Expect::Norm {
+                norm,
+                present,
+                span,
+            } => {
+                let applies = out.applies.get(*norm as usize) == Some(&true);
+                if applies != *present {
+                    let n = program.norms.get(*norm as usize);
+                    let id = n.map(|n| n.id.as_str()).unwrap_or("?");
+                    let why = if *present {
+                        if out.applicable.get(*norm as usize) == Some(&true) {
+                            let by: Vec<&str> = n
+                                .map(|n| {
+                                    n.defeaters
+                                        .iter()
+                                        .filter(|d| out.applies.get(**d as usize) == Some(&true))
+                                        .filter_map(|d| {
+                                            program.norms.get(*d as usize).map(|m| m.id.as_str())
+                                        })
+                                        .collect()
+                                })
+                                .unwrap_or_default();
+                            format!(
+                                "its condition holds but it is defeated by {}",
+                                by.join(", ")
+                            )
+                        } else {
+                            "its condition does not hold".to_string()
+                        }
+                    } else {
+                        "it applies".to_string()
+                    };
+                    let verb = if *present { "to apply" } else { "not to apply" };
+                    result
+                        .failures
+                        .push((*span, format!("expected `{id}` {verb}, but {why}")));
+                }
+            }
+            Expect::Holds { expr, span } => match eval_bool(&mut out.env, expr) {
+                Ok(true) => {}
+                Ok(false) => result.failures.push((
+                    *span,
+                    format!(
+                        "expected `{}` to hold, but it does not",
+                        program.show_expr(expr)
+                    ),
+                )),
+                Err(e) => result
+                    .failures
+                    .push((*span, format!("evaluation failed: {}", e.message))),
+            },
+            Expect::Conflict { span } => {
+                if out.conflicts.is_empty() {
+                    result
+                        .failures
+                        .push((*span, "expected a conflict, but there is none".to_string()));
+                }
+            }
+        }
+    }
+    if !test
+        .expects
+        .iter()
+        .any(|x| matches!(x, Expect::Conflict { .. }))
+    {
+        for (a, b) in &out.conflicts {
+            let name = |i: &u32| {
+                program
+                    .norms
+                    .get(*i as usize)
+                    .map(|n| n.id.clone())
+                    .unwrap_or_default()
+            };
+            result.failures.push((
+                test.span,
+                format!(
+                    "unexpected conflict between `{}` and `{}`",
+                    name(a),
+                    name(b)
+                ),
+            ));
+        }
+    }
+    result
+}
+
+fn eval_bool(env: &mut Env<'_>, e: &norm_compiler::ir::Expr) -> Result<bool, EvalError> {
+    env.eval_bool(e)
+}
+
+fn given_facts(program: &Program, test: &Test) -> Result<Vec<Value>, Vec<String>> {
+    let mut missing = Vec::new();
+    let mut values = Vec::new();
+    let mut env = Env::new(program, Vec::new(), Vec::new());
+    for (i, f) in program.facts.iter().enumerate() {
+        match test.given.iter().find(|(fi, _)| *fi as usize == i) {
+            Some((_, e)) => match env.eval(e) {
+                Ok(v) => values.push(v),
+                Err(_) => missing.push(f.name.clone()),
+            },
+            None => match defaults(program, &f.ty) {
+                Some(v) => values.push(v),
+                None => missing.push(format!("`{}`", f.name)),
+            },
+        }
+    }
+    if missing.is_empty() {
+        Ok(values)
+    } else {
+        Err(missing)
+    }
+}
+
+fn defaults(program: &Program, ty: &norm_compiler::value::Ty) -> Option<Value> {
+    let norm_compiler::value::Ty::Struct(id) = ty else {
+        return None;
+    };
+    let def = program.types.struct_def(*id)?;
+    let fields: Option<Vec<Value>> = def.fields.iter().map(|f| f.default.clone()).collect();
+    Some(Value::Struct(*id, fields?.into()))
+}
