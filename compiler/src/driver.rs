@@ -37,6 +37,8 @@ pub struct Compilation {
     pub partial: Option<Program>,
     pub data: Vec<DataModule>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Some file could not be parsed at all: the law was not checked.
+    pub fatal: bool,
 }
 
 impl Compilation {
@@ -62,6 +64,9 @@ pub fn compile(loader: &dyn Loader, paths: &[PathBuf]) -> Compilation {
                     .note("pass the law's directory too: its `data schema`s are what data modules are checked against"),
             );
         }
+        return c;
+    }
+    if c.fatal {
         return c;
     }
     let asts: Vec<ast::File> = c.law_files.iter().map(|f| f.ast.clone()).collect();
@@ -209,6 +214,7 @@ fn load_path(
     let id = c.db.add(name, Some(canonical), text);
     let parsed = parser::parse(id, c.db.text(id));
     c.diagnostics.extend(parsed.errors);
+    c.fatal |= parsed.fatal;
     let is_data = parsed
         .file
         .items

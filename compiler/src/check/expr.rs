@@ -238,6 +238,12 @@ impl Checker<'_> {
                 collection,
                 body,
             } => self.quant(*q, var, collection, body, span, scope),
+            // `{}` where a struct is expected: every field takes its default.
+            ast::ExprKind::Set(items)
+                if items.is_empty() && matches!(expected, Some(Ty::Struct(_))) =>
+            {
+                self.struct_lit(&[], span, expected, scope)
+            }
             ast::ExprKind::Set(items) | ast::ExprKind::List(items) => {
                 let is_set = matches!(e.kind, ast::ExprKind::Set(_));
                 let mut elem = expected

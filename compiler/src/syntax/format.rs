@@ -96,7 +96,9 @@ impl Formatter<'_> {
     fn had_blank_before(&self, pos: usize) -> bool {
         let before = self.src.get(..pos.min(self.src.len())).unwrap_or("");
         let trimmed = before.trim_end_matches([' ', '\t', '\r']);
-        let Some(stripped) = trimmed.strip_suffix('\n') else { return false };
+        let Some(stripped) = trimmed.strip_suffix('\n') else {
+            return false;
+        };
         stripped.trim_end_matches([' ', '\t', '\r']).ends_with('\n')
     }
 
@@ -124,7 +126,9 @@ impl Formatter<'_> {
 
     /// Appends a comment that follows `end` on the same source line.
     fn trailing(&mut self, end: usize) {
-        let Some(c) = self.comments.get(self.next) else { return };
+        let Some(c) = self.comments.get(self.next) else {
+            return;
+        };
         let between = self.src.get(end..c.span.start as usize).unwrap_or("\n");
         if c.span.start as usize >= end && !between.contains('\n') {
             let text = comment_text(c);
@@ -149,7 +153,10 @@ impl Formatter<'_> {
         let mut prev_kind: Option<&'static str> = None;
         for item in items {
             let kind = item_kind(item);
-            let block = matches!(kind, "article" | "test" | "norm" | "struct" | "schema" | "data");
+            let block = matches!(
+                kind,
+                "article" | "test" | "norm" | "struct" | "schema" | "data"
+            );
             let start = item.span.start as usize;
             // The first comment above the item decides whether a blank line precedes it.
             let first_comment_start = self
@@ -158,7 +165,17 @@ impl Formatter<'_> {
                 .filter(|c| (c.span.start as usize) < start)
                 .map(|c| c.span.start as usize);
             let probe = first_comment_start.unwrap_or(start);
-            if prev_kind.is_some() && (block || prev_kind.is_some_and(|p| matches!(p, "article" | "test" | "norm" | "struct" | "schema" | "data")) || self.had_blank_before(probe) || prev_kind != Some(kind)) {
+            if prev_kind.is_some()
+                && (block
+                    || prev_kind.is_some_and(|p| {
+                        matches!(
+                            p,
+                            "article" | "test" | "norm" | "struct" | "schema" | "data"
+                        )
+                    })
+                    || self.had_blank_before(probe)
+                    || prev_kind != Some(kind))
+            {
                 self.blank();
             }
             self.leading(start);
@@ -171,11 +188,21 @@ impl Formatter<'_> {
     fn item(&mut self, item: &Item) {
         let end = item.span.end as usize;
         match &item.kind {
-            ItemKind::Law { name, title, version } => {
-                self.line(&format!("law {} {} version {}", name.node, quote(&title.node), quote(&version.node)))
-            }
+            ItemKind::Law {
+                name,
+                title,
+                version,
+            } => self.line(&format!(
+                "law {} {} version {}",
+                name.node,
+                quote(&title.node),
+                quote(&version.node)
+            )),
             ItemKind::Import { path } => self.line(&format!("import {}", quote(&path.node))),
-            ItemKind::Type { name, def: TypeDef::Enum(vs) } => {
+            ItemKind::Type {
+                name,
+                def: TypeDef::Enum(vs),
+            } => {
                 let names: Vec<&str> = vs.iter().map(|v| v.node.as_str()).collect();
                 let one = format!("type {} = enum {{ {} }}", name.node, names.join(", "));
                 if self.pad().len() + one.len() <= WIDTH && !self.has_comment_within(item.span) {
@@ -193,28 +220,52 @@ impl Formatter<'_> {
                     self.line("}");
                 }
             }
-            ItemKind::Type { name, def: TypeDef::Struct(fields) } => {
+            ItemKind::Type {
+                name,
+                def: TypeDef::Struct(fields),
+            } => {
                 self.line(&format!("type {} = struct {{", name.node));
                 self.fields(fields, end);
                 self.line("}");
             }
-            ItemKind::Role { name, label } => self.line(&format!("role {} {}", name.node, quote(&label.node))),
-            ItemKind::Authority { name, label } => self.line(&format!("authority {} {}", name.node, quote(&label.node))),
-            ItemKind::Chapter { number, title, first, last } => self.line(&format!(
+            ItemKind::Role { name, label } => {
+                self.line(&format!("role {} {}", name.node, quote(&label.node)))
+            }
+            ItemKind::Authority { name, label } => {
+                self.line(&format!("authority {} {}", name.node, quote(&label.node)))
+            }
+            ItemKind::Chapter {
+                number,
+                title,
+                first,
+                last,
+            } => self.line(&format!(
                 "chapter {} {} articles {} to {}",
                 number.node,
                 quote(&title.node),
                 first.node,
                 last.node
             )),
-            ItemKind::Fact { name, ty } => self.line(&format!("fact {}: {}", name.node, type_str(ty))),
+            ItemKind::Fact { name, ty } => {
+                self.line(&format!("fact {}: {}", name.node, type_str(ty)))
+            }
             ItemKind::Schema { name, fields } => {
                 self.line(&format!("data schema {} {{", name.node));
                 self.fields(fields, end);
                 self.line("}");
             }
-            ItemKind::DataModule { name, version, effective, entries } => {
-                self.line(&format!("data {} version {} effective {} {{", name.node, quote(&version.node), effective.node));
+            ItemKind::DataModule {
+                name,
+                version,
+                effective,
+                entries,
+            } => {
+                self.line(&format!(
+                    "data {} version {} effective {} {{",
+                    name.node,
+                    quote(&version.node),
+                    effective.node
+                ));
                 self.indent += 1;
                 for (k, v) in entries {
                     self.leading(k.span.start as usize);
@@ -236,7 +287,13 @@ impl Formatter<'_> {
                 self.expr_block(value);
                 self.end_line();
             }
-            ItemKind::Exception { target, label, priority, when, value } => {
+            ItemKind::Exception {
+                target,
+                label,
+                priority,
+                when,
+                value,
+            } => {
                 let mut head = format!("exception {}", target.node);
                 if let Some(l) = label {
                     head.push_str(&format!(" {}", l.node));
@@ -260,8 +317,16 @@ impl Formatter<'_> {
                     self.indent -= 1;
                 }
             }
-            ItemKind::Article { number, title, body } => {
-                self.line(&format!("article {} {} {{", number.node, quote(&title.node)));
+            ItemKind::Article {
+                number,
+                title,
+                body,
+            } => {
+                self.line(&format!(
+                    "article {} {} {{",
+                    number.node,
+                    quote(&title.node)
+                ));
                 self.indent += 1;
                 self.items(body, Some(item));
                 self.leading(end.saturating_sub(1));
@@ -311,8 +376,15 @@ impl Formatter<'_> {
                 None => self.line(&format!("{head},")),
             }
             // The comma after a field belongs to it.
-            let after = self.src.get(f.span.end as usize..).map(|r| r.len() - r.trim_start().len()).unwrap_or(0);
-            let comma = self.src.get(f.span.end as usize + after..).is_some_and(|r| r.starts_with(','));
+            let after = self
+                .src
+                .get(f.span.end as usize..)
+                .map(|r| r.len() - r.trim_start().len())
+                .unwrap_or(0);
+            let comma = self
+                .src
+                .get(f.span.end as usize + after..)
+                .is_some_and(|r| r.starts_with(','));
             self.trailing(f.span.end as usize + if comma { after + 1 } else { 0 });
         }
         self.leading(end.saturating_sub(1));
@@ -430,7 +502,11 @@ impl Formatter<'_> {
                 self.begin("}");
             }
             ExprKind::Set(items) | ExprKind::List(items) if !items.is_empty() => {
-                let (open, close) = if matches!(e.kind, ExprKind::Set(_)) { ("{", "}") } else { ("[", "]") };
+                let (open, close) = if matches!(e.kind, ExprKind::Set(_)) {
+                    ("{", "}")
+                } else {
+                    ("[", "]")
+                };
                 self.out.push_str(open);
                 self.out.push('\n');
                 self.indent += 1;
@@ -468,7 +544,11 @@ impl Formatter<'_> {
     fn trailing_after_comma(&mut self, end: usize) {
         let rest = self.src.get(end..).unwrap_or("");
         let ws = rest.len() - rest.trim_start_matches([' ', '\t']).len();
-        let at = if rest.get(ws..).is_some_and(|r| r.starts_with(',')) { end + ws + 1 } else { end };
+        let at = if rest.get(ws..).is_some_and(|r| r.starts_with(',')) {
+            end + ws + 1
+        } else {
+            end
+        };
         self.trailing(at);
     }
 }
@@ -487,8 +567,14 @@ fn item_kind(item: &Item) -> &'static str {
     match &item.kind {
         ItemKind::Law { .. } => "law",
         ItemKind::Import { .. } => "import",
-        ItemKind::Type { def: TypeDef::Enum(_), .. } => "enum",
-        ItemKind::Type { def: TypeDef::Struct(_), .. } => "struct",
+        ItemKind::Type {
+            def: TypeDef::Enum(_),
+            ..
+        } => "enum",
+        ItemKind::Type {
+            def: TypeDef::Struct(_),
+            ..
+        } => "struct",
         ItemKind::Role { .. } => "role",
         ItemKind::Authority { .. } => "authority",
         ItemKind::Chapter { .. } => "chapter",
@@ -516,14 +602,34 @@ pub fn type_str(t: &TypeExpr) -> String {
 pub fn expr_str(e: &Expr) -> String {
     match &e.kind {
         ExprKind::Bool(b) => b.to_string(),
-        ExprKind::Int(s) | ExprKind::Decimal(s) | ExprKind::Percent(s) | ExprKind::Date(s) => s.clone(),
+        ExprKind::Int(s) | ExprKind::Decimal(s) | ExprKind::Percent(s) | ExprKind::Date(s) => {
+            s.clone()
+        }
         ExprKind::Money(s) => format!("{s} CNY"),
         ExprKind::Duration(n, u) => {
             let one = n == "1";
             let unit = match u {
-                Unit::Days => if one { "day" } else { "days" },
-                Unit::Months => if one { "month" } else { "months" },
-                Unit::Years => if one { "year" } else { "years" },
+                Unit::Days => {
+                    if one {
+                        "day"
+                    } else {
+                        "days"
+                    }
+                }
+                Unit::Months => {
+                    if one {
+                        "month"
+                    } else {
+                        "months"
+                    }
+                }
+                Unit::Years => {
+                    if one {
+                        "year"
+                    } else {
+                        "years"
+                    }
+                }
             };
             format!("{n} {unit}")
         }
@@ -537,9 +643,25 @@ pub fn expr_str(e: &Expr) -> String {
         ExprKind::Unary(UnOp::Not, x) => format!("not {}", expr_str(x)),
         ExprKind::Unary(UnOp::Neg, x) => format!("-{}", expr_str(x)),
         ExprKind::Binary(op, a, b) => format!("{} {} {}", expr_str(a), op.symbol(), expr_str(b)),
-        ExprKind::If(c, t, f) => format!("if {} then {} else {}", expr_str(c), expr_str(t), expr_str(f)),
-        ExprKind::Quant { q, var, collection, body } => {
-            format!("{} {} in {}: {}", q.keyword(), var.node, expr_str(collection), expr_str(body))
+        ExprKind::If(c, t, f) => format!(
+            "if {} then {} else {}",
+            expr_str(c),
+            expr_str(t),
+            expr_str(f)
+        ),
+        ExprKind::Quant {
+            q,
+            var,
+            collection,
+            body,
+        } => {
+            format!(
+                "{} {} in {}: {}",
+                q.keyword(),
+                var.node,
+                expr_str(collection),
+                expr_str(body)
+            )
         }
         ExprKind::Set(items) => {
             let a: Vec<String> = items.iter().map(expr_str).collect();
@@ -550,7 +672,10 @@ pub fn expr_str(e: &Expr) -> String {
             format!("[{}]", a.join(", "))
         }
         ExprKind::Struct(fields) => {
-            let a: Vec<String> = fields.iter().map(|(k, v)| format!("{}: {}", k.node, expr_str(v))).collect();
+            let a: Vec<String> = fields
+                .iter()
+                .map(|(k, v)| format!("{}: {}", k.node, expr_str(v)))
+                .collect();
             format!("{{ {} }}", a.join(", "))
         }
         ExprKind::Paren(x) => format!("({})", expr_str(x)),
@@ -570,7 +695,10 @@ mod tests {
     fn canonical_and_idempotent() {
         let src = "law  m \"T\"   version \"1\"\n// a comment\nfact   a :int // trailing\n\n\n\ndef x=a+1  and   a>2\n";
         let once = fmt(src);
-        assert_eq!(once, "law m \"T\" version \"1\"\n\n// a comment\nfact a: int // trailing\n\ndef x = a + 1 and a > 2\n");
+        assert_eq!(
+            once,
+            "law m \"T\" version \"1\"\n\n// a comment\nfact a: int // trailing\n\ndef x = a + 1 and a > 2\n"
+        );
         assert_eq!(fmt(&once), once);
     }
 
@@ -586,7 +714,13 @@ mod tests {
 
     #[test]
     fn long_conditions_break_at_and() {
-        let long = format!("def x = {}", (0..12).map(|i| format!("condition_number_{i}")).collect::<Vec<_>>().join(" and "));
+        let long = format!(
+            "def x = {}",
+            (0..12)
+                .map(|i| format!("condition_number_{i}"))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        );
         let once = fmt(&long);
         assert!(once.lines().count() > 3, "{once}");
         assert!(once.lines().all(|l| l.len() <= WIDTH));

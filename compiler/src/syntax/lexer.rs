@@ -224,6 +224,10 @@ pub struct Lexed<'a> {
     pub tokens: Vec<Spanned<'a>>,
     pub comments: Vec<Comment>,
     pub errors: Vec<Diagnostic>,
+    /// Byte offsets of brackets still open at the end of the file.
+    pub unclosed: Vec<usize>,
+    /// The input cannot be parsed safely (nesting too deep); `tokens` is empty.
+    pub fatal: bool,
 }
 
 /// Deepest bracket nesting we accept. Deeper input is refused before parsing so that no later
@@ -235,7 +239,7 @@ pub fn lex(file: FileId, src: &str) -> Lexed<'_> {
     let mut comments = Vec::new();
     let mut errors = Vec::new();
     let mut bad: Option<(usize, usize)> = None;
-    let mut depth = 0usize;
+    let mut open: Vec<usize> = Vec::new();
     let mut too_deep = false;
     let mut lexer = Tok::lexer(src);
     while let Some(result) = lexer.next() {
@@ -281,8 +285,8 @@ pub fn lex(file: FileId, src: &str) -> Lexed<'_> {
             _ => {
                 match tok {
                     Tok::LParen | Tok::LBrace | Tok::LBracket => {
-                        depth += 1;
-                        if depth > MAX_NESTING && !too_deep {
+                        open.push(range.start);
+                        if open.len() > MAX_NESTING && !too_deep {
                             too_deep = true;
                             errors.push(
                                 Diagnostic::error("E0003", "brackets nested too deeply")
@@ -294,7 +298,9 @@ pub fn lex(file: FileId, src: &str) -> Lexed<'_> {
                             );
                         }
                     }
-                    Tok::RParen | Tok::RBrace | Tok::RBracket => depth = depth.saturating_sub(1),
+                    Tok::RParen | Tok::RBrace | Tok::RBracket => {
+                        open.pop();
+                    }
                     _ => {}
                 }
                 tokens.push((range.start, tok, range.end));
@@ -312,6 +318,8 @@ pub fn lex(file: FileId, src: &str) -> Lexed<'_> {
         tokens,
         comments,
         errors,
+        unclosed: open,
+        fatal: too_deep,
     }
 }
 

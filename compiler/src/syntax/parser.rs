@@ -76,23 +76,46 @@ pub struct Parsed {
     pub file: File,
     pub comments: Vec<Comment>,
     pub errors: Vec<Diagnostic>,
+    /// The file could not be parsed at all (see [`lexer::Lexed::fatal`]); checking it would
+    /// only add noise.
+    pub fatal: bool,
 }
 
 pub fn parse(file: FileId, src: &str) -> Parsed {
     let lexed = lexer::lex(file, src);
     let mut errors = lexed.errors;
+    // One typo, one diagnostic: a syntax error on the rest of a line whose bad characters
+    // the lexer already reported is a consequence, not news.
+    let lex_errors: Vec<(usize, usize)> = errors
+        .iter()
+        .filter_map(|d| d.primary.as_ref())
+        .map(|p| (p.span.end as usize, line_end(src, p.span.end as usize)))
+        .collect();
+    let consequence = |d: &Diagnostic| {
+        d.primary.as_ref().is_some_and(|p| {
+            lex_errors
+                .iter()
+                .any(|(from, to)| (*from..=*to).contains(&(p.span.start as usize)))
+        })
+    };
     let mut recovered: Vec<ErrorRecovery<usize, Tok<'_>, ()>> = Vec::new();
     let parser = generated::grammar::FileParser::new();
     let result = parser.parse(file, &mut recovered, lexed.tokens.iter().copied());
     let mut items = match result {
         Ok(items) => items,
         Err(e) => {
-            errors.push(syntax_error(file, src, e));
+            let d = syntax_error(file, src, e, &lexed.unclosed);
+            if !consequence(&d) {
+                errors.push(d);
+            }
             Vec::new()
         }
     };
     for r in recovered {
-        errors.push(syntax_error(file, src, r.error));
+        let d = syntax_error(file, src, r.error, &lexed.unclosed);
+        if !consequence(&d) {
+            errors.push(d);
+        }
     }
     attach_docs(src, &mut items, &lexed.comments);
     errors.sort_by_key(|d| d.primary.as_ref().map(|p| p.span.start));
@@ -100,7 +123,15 @@ pub fn parse(file: FileId, src: &str) -> Parsed {
         file: File { file, items },
         comments: lexed.comments,
         errors,
+        fatal: lexed.fatal,
     }
+}
+
+fn line_end(src: &str, from: usize) -> usize {
+    src.get(from..)
+        .and_then(|r| r.find('\n'))
+        .map(|i| from + i)
+        .unwrap_or(src.len())
 }
 
 /// Parses a single expression (for `norm expr`).
@@ -115,21 +146,33 @@ pub fn parse_expr(file: FileId, src: &str) -> Result<Expr, Vec<Diagnostic>> {
         Ok(e) if recovered.is_empty() => Ok(e),
         Ok(_) => Err(recovered
             .into_iter()
-            .map(|r| syntax_error(file, src, r.error))
+            .map(|r| syntax_error(file, src, r.error, &lexed.unclosed))
             .collect()),
-        Err(e) => Err(vec![syntax_error(file, src, e)]),
+        Err(e) => Err(vec![syntax_error(file, src, e, &lexed.unclosed)]),
     }
 }
 
-fn syntax_error(file: FileId, src: &str, e: ParseError<usize, Tok<'_>, ()>) -> Diagnostic {
+fn syntax_error(
+    file: FileId,
+    src: &str,
+    e: ParseError<usize, Tok<'_>, ()>,
+    unclosed: &[usize],
+) -> Diagnostic {
     match e {
         ParseError::InvalidToken { location } => Diagnostic::error("E0010", "invalid token")
             .at(Span::new(file, location, location), "here"),
         ParseError::UnrecognizedEof { location, expected } => {
             let loc = location.min(src.len());
-            Diagnostic::error("E0011", "unexpected end of file")
+            let mut d = Diagnostic::error("E0011", "unexpected end of file")
                 .at(Span::new(file, loc, loc), "the file ends here")
-                .note(expected_list(&expected))
+                .note(expected_list(&expected));
+            if let Some(&open) = unclosed.last() {
+                d = d.also(
+                    Span::new(file, open, open + 1),
+                    "this bracket is never closed",
+                );
+            }
+            d
         }
         ParseError::UnrecognizedToken {
             token: (l, tok, r),
@@ -178,15 +221,17 @@ fn expected_list(expected: &[String]) -> String {
 
 fn hint(tok: &Tok<'_>, expected: &[String]) -> Option<String> {
     let expects = |s: &str| expected.iter().any(|e| e == s);
+    let expression_expected = expects("\"(\"");
     match tok {
+        Tok::Assign if expects("\"==\"") || expects("\"then\"") => {
+            Some("compare with `==`; `=` gives a value".to_string())
+        }
+        _ if expression_expected => Some("the expression before this is incomplete".to_string()),
         t if expects("Ident") && lexer::token_text(t).chars().all(|c| c.is_ascii_lowercase()) => {
             Some(format!(
                 "`{}` is a keyword and cannot be used as a name; choose another name",
                 lexer::token_text(t)
             ))
-        }
-        Tok::Assign if expects("\"==\"") => {
-            Some("compare with `==`; `=` gives a value".to_string())
         }
         _ => None,
     }

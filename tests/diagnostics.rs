@@ -1,0 +1,136 @@
+//! Snapshot tests of diagnostics: every `tests/diagnostics/NAME.norm` is checked and its
+//! rendered diagnostics are compared with `tests/snapshots/diagnostics__NAME.snap`, which
+//! shows the source and the diagnostics as a user sees them. Facts JSON errors are
+//! snapshot-tested the same way against a small law.
+
+use norm_compiler::diagnostic::render;
+use norm_compiler::driver::{MemoryLoader, compile};
+use std::path::{Path, PathBuf};
+
+fn on_big_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    match std::thread::Builder::new()
+        .stack_size(64 * 1024 * 1024)
+        .spawn(f)
+        .map(|h| h.join())
+    {
+        Ok(Ok(v)) => v,
+        _ => panic!("the compiler thread failed"),
+    }
+}
+
+#[test]
+fn diagnostics_match_snapshots() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/diagnostics");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "norm"))
+                .collect()
+        })
+        .unwrap_or_default();
+    cases.sort();
+    assert!(
+        cases.len() >= 30,
+        "expected at least 30 diagnostic cases, found {}",
+        cases.len()
+    );
+    for path in cases {
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let src = std::fs::read_to_string(&path).unwrap_or_default();
+        let file = format!("{name}.norm");
+        let (rendered, had_error) = on_big_stack({
+            let src = src.clone();
+            let file = file.clone();
+            move || {
+                let loader = MemoryLoader::with(&[(&file, &src)]);
+                let c = compile(&loader, &[PathBuf::from(&file)]);
+                (render(&c.db, &c.diagnostics), c.has_errors())
+            }
+        });
+        assert!(had_error, "{name}: expected an error");
+        let shown_src = if src.len() > 2000 {
+            format!("{}… ({} bytes)", &src[..200], src.len())
+        } else {
+            src
+        };
+        insta::assert_snapshot!(
+            name.clone(),
+            format!("----- SOURCE ({file})\n{shown_src}\n----- DIAGNOSTICS\n{rendered}")
+        );
+    }
+}
+
+const LAW: &str = r#"law t "Test law" version "1.0"
+type Category = enum { medical_diagnosis, general_chatbot }
+type Actor = struct {
+  registered_users: int,
+  is_provider: bool = false,
+  revenue: money = 0 CNY,
+  since: date = 2026-01-01,
+}
+type AiSystem = struct { category: Category, training_flops: decimal, tags: set<Category> = {} }
+fact actor: Actor
+fact system: AiSystem
+"#;
+
+fn facts_error(json: &str) -> String {
+    let loader = MemoryLoader::with(&[("law.norm", LAW)]);
+    let c = compile(&loader, &[PathBuf::from("law.norm")]);
+    let Some(program) = c.program else {
+        return render(&c.db, &c.diagnostics);
+    };
+    match norm_runtime::facts::parse_facts_text(&program, json) {
+        Ok(_) => "no error".into(),
+        Err(errors) => errors
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\n"),
+    }
+}
+
+#[test]
+fn facts_errors_name_the_json_path() {
+    let cases = [
+        ("facts_malformed", r#"{"actor": {"registered_users": 3,}"#),
+        ("facts_not_an_object", r#"[1, 2]"#),
+        (
+            "facts_missing_fact",
+            r#"{"actor": {"registered_users": 3}}"#,
+        ),
+        (
+            "facts_missing_field",
+            r#"{"actor": {}, "system": {"category": "general_chatbot", "training_flops": "1e20"}}"#,
+        ),
+        (
+            "facts_wrong_type",
+            r#"{"actor": {"registered_users": "many"}, "system": {"category": "general_chatbot", "training_flops": "lots"}}"#,
+        ),
+        (
+            "facts_unknown_fields",
+            r#"{"actor": {"registered_user": 3, "registered_users": 3}, "sytem": {}, "system": {"category": "general_chatbot", "training_flops": 1}}"#,
+        ),
+        (
+            "facts_unknown_variant",
+            r#"{"actor": {"registered_users": 3}, "system": {"category": "medical_diagnostic", "training_flops": 1}}"#,
+        ),
+        (
+            "facts_int_out_of_range",
+            r#"{"actor": {"registered_users": 99999999999999999999}, "system": {"category": "general_chatbot", "training_flops": 1}}"#,
+        ),
+        (
+            "facts_bad_date_and_money",
+            r#"{"actor": {"registered_users": 3, "since": "2026-02-30", "revenue": {"amount": "5", "currency": "USD"}}, "system": {"category": "general_chatbot", "training_flops": 1, "tags": ["x"]}}"#,
+        ),
+    ];
+    for (name, json) in cases {
+        insta::assert_snapshot!(
+            name,
+            format!("----- FACTS\n{json}\n----- ERRORS\n{}", facts_error(json))
+        );
+    }
+}
