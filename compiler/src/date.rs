@@ -113,11 +113,11 @@ impl Date {
         Date::from_ymd(ny, nm, d.min(days_in_month(ny, nm)))
     }
 
-    pub fn add(self, dur: Duration) -> Option<Date> {
+    pub fn add_duration(self, dur: Duration) -> Option<Date> {
         self.add_months(dur.months)?.add_days(dur.days)
     }
 
-    pub fn sub(self, dur: Duration) -> Option<Date> {
+    pub fn sub_duration(self, dur: Duration) -> Option<Date> {
         self.add_months(dur.months.checked_neg()?)?
             .add_days(dur.days.checked_neg()?)
     }
