@@ -3,6 +3,14 @@
 //! shows the source and the diagnostics as a user sees them. Facts JSON errors are
 //! snapshot-tested the same way against a small law.
 
+// A test harness: failing loudly is its job.
+#![allow(
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
+
 use norm_compiler::diagnostic::render;
 use norm_compiler::driver::{MemoryLoader, compile};
 use std::path::{Path, PathBuf};

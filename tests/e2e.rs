@@ -1,6 +1,14 @@
 //! End-to-end tests through the built `norm` binary: the contract of DESIGN §5 and §6 (exit
 //! codes, output formats) on the bundled MAIL stdlib, and every kind of bad input.
 
+// A test harness: failing loudly is its job.
+#![allow(
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -10,7 +18,11 @@ fn root() -> PathBuf {
 }
 
 fn norm(args: &[&str]) -> Output {
-    match Command::new(env!("CARGO_BIN_EXE_norm")).args(args).current_dir(root()).output() {
+    match Command::new(env!("CARGO_BIN_EXE_norm"))
+        .args(args)
+        .current_dir(root())
+        .output()
+    {
         Ok(o) => o,
         Err(e) => panic!("cannot run norm: {e}"),
     }
@@ -48,7 +60,11 @@ fn write(path: &Path, bytes: impl AsRef<[u8]>) -> String {
 fn json(o: &Output) -> Value {
     match serde_json::from_slice(&o.stdout) {
         Ok(v) => v,
-        Err(e) => panic!("stdout is not JSON ({e}): {}\nstderr: {}", stdout(o), stderr(o)),
+        Err(e) => panic!(
+            "stdout is not JSON ({e}): {}\nstderr: {}",
+            stdout(o),
+            stderr(o)
+        ),
     }
 }
 
@@ -81,7 +97,11 @@ fn stdlib_tests_pass_and_report_counts_last() {
     assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
     let out = stdout(&o);
     let last = out.lines().last().unwrap_or_default().to_string();
-    let passed: usize = last.split(' ').next().and_then(|n| n.parse().ok()).unwrap_or(0);
+    let passed: usize = last
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
     assert!(last.ends_with("passed, 0 failed"), "{last}");
     assert!(passed >= 25, "only {passed} tests");
 }
@@ -93,21 +113,43 @@ fn stdlib_is_formatted() {
 }
 
 fn decide(example: &str) -> Value {
-    let o = norm(&["eval", "stdlib/mail", "--facts", &format!("examples/{example}.json"), "--as-of", "2026-12-01", "--format", "json"]);
+    let o = norm(&[
+        "eval",
+        "stdlib/mail",
+        "--facts",
+        &format!("examples/{example}.json"),
+        "--as-of",
+        "2026-12-01",
+        "--format",
+        "json",
+    ]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     json(&o)
 }
 
 fn ids(v: &Value, key: &str) -> Vec<String> {
-    v[key].as_array().map(|a| a.iter().filter_map(|n| n["id"].as_str().map(String::from)).collect()).unwrap_or_default()
+    v[key]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|n| n["id"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[test]
 fn decision_json_follows_the_contract() {
     let d = decide("foreign_genai_2m_users");
-    assert_eq!(d["law"], serde_json::json!({"name": "mail", "version": "4.0"}));
+    assert_eq!(
+        d["law"],
+        serde_json::json!({"name": "mail", "version": "4.0"})
+    );
     assert_eq!(d["as_of"], "2026-12-01");
-    let data: Vec<&str> = d["data"].as_array().map(|a| a.iter().filter_map(|m| m["name"].as_str()).collect()).unwrap_or_default();
+    let data: Vec<&str> = d["data"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|m| m["name"].as_str()).collect())
+        .unwrap_or_default();
     assert_eq!(data, vec!["negative_list", "thresholds"]);
     assert_eq!(ids(&d, "norms"), vec!["national_registry"]);
     let n = &d["norms"][0];
@@ -116,18 +158,30 @@ fn decision_json_follows_the_contract() {
     assert_eq!(n["paragraph"], 1);
     assert_eq!(n["addressee"], "provider");
     assert_eq!(n["authority"], "national");
-    assert!(n.get("due").is_none(), "no due date before the working-day calendar exists");
+    assert!(
+        n.get("due").is_none(),
+        "no due date before the working-day calendar exists"
+    );
     assert_eq!(d["values"]["foundation_model"], true);
     assert_eq!(d["values"]["on_negative_list"], false);
 }
 
 #[test]
 fn every_example_decides_as_the_law_says() {
-    assert_eq!(ids(&decide("provincial_chatbot"), "norms"), vec!["provincial_registry"]);
+    assert_eq!(
+        ids(&decide("provincial_chatbot"), "norms"),
+        vec!["provincial_registry"]
+    );
     let med = decide("negative_list_medical");
     let norms = ids(&med, "norms");
-    assert!(norms.contains(&"negative_list_licence".to_string()), "{norms:?}");
-    assert!(norms.contains(&"unlicensed_negative_list_provision".to_string()), "{norms:?}");
+    assert!(
+        norms.contains(&"negative_list_licence".to_string()),
+        "{norms:?}"
+    );
+    assert!(
+        norms.contains(&"unlicensed_negative_list_provision".to_string()),
+        "{norms:?}"
+    );
     assert!(!norms.iter().any(|n| n.ends_with("registry")), "{norms:?}");
     let lab = decide("research_lab");
     assert_eq!(ids(&lab, "norms"), vec!["research_exemption"]);
@@ -137,21 +191,56 @@ fn every_example_decides_as_the_law_says() {
     assert_eq!(ids(&gap, "warnings"), vec!["registry_tier_gap"]);
     let serious = decide("serious_violation_large_revenue");
     let p = serious["penalties"].as_array().cloned().unwrap_or_default();
-    let fine = p.iter().find(|p| p["id"] == "serious_violation").cloned().unwrap_or_default();
-    assert_eq!(fine["min"], serde_json::json!({"amount": "1000000", "currency": "CNY"}));
-    assert_eq!(fine["max"], serde_json::json!({"amount": "32000000", "currency": "CNY"}));
+    let fine = p
+        .iter()
+        .find(|p| p["id"] == "serious_violation")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        fine["min"],
+        serde_json::json!({"amount": "1000000", "currency": "CNY"})
+    );
+    assert_eq!(
+        fine["max"],
+        serde_json::json!({"amount": "32000000", "currency": "CNY"})
+    );
 }
 
 #[test]
 fn explain_lists_conditions_and_exceptions() {
-    let o = norm(&["eval", "stdlib/mail", "--facts", "examples/research_lab.json", "--as-of", "2026-12-01", "--explain", "--format", "json"]);
+    let o = norm(&[
+        "eval",
+        "stdlib/mail",
+        "--facts",
+        "examples/research_lab.json",
+        "--as-of",
+        "2026-12-01",
+        "--explain",
+        "--format",
+        "json",
+    ]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let d = json(&o);
     let ex = d["explanation"].as_array().cloned().unwrap_or_default();
-    let reg = ex.iter().find(|e| e["norm"] == "provincial_registry").cloned().unwrap_or_default();
+    let reg = ex
+        .iter()
+        .find(|e| e["norm"] == "provincial_registry")
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(reg["status"], "defeated");
-    assert_eq!(reg["defeated_by"], serde_json::json!(["research_exemption"]));
-    let text = norm(&["eval", "stdlib/mail", "--facts", "examples/research_lab.json", "--as-of", "2026-12-01", "--explain"]);
+    assert_eq!(
+        reg["defeated_by"],
+        serde_json::json!(["research_exemption"])
+    );
+    let text = norm(&[
+        "eval",
+        "stdlib/mail",
+        "--facts",
+        "examples/research_lab.json",
+        "--as-of",
+        "2026-12-01",
+        "--explain",
+    ]);
     assert!(stdout(&text).contains("defeated"), "{}", stdout(&text));
 }
 
@@ -159,7 +248,14 @@ fn explain_lists_conditions_and_exceptions() {
 fn expr_and_schema() {
     let o = norm(&["expr", "2026-01-31 + 1 month"]);
     assert_eq!((code(&o), stdout(&o).trim()), (0, "2026-02-28"));
-    let o = norm(&["expr", "thresholds.foundation_model_flops", "--as-of", "2026-12-01", "--format", "json"]);
+    let o = norm(&[
+        "expr",
+        "thresholds.foundation_model_flops",
+        "--as-of",
+        "2026-12-01",
+        "--format",
+        "json",
+    ]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(json(&o)["value"], "10000000000000000000000000");
     let o = norm(&["expr", "1 + true"]);
@@ -168,8 +264,15 @@ fn expr_and_schema() {
     let o = norm(&["schema", "stdlib/mail"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let s = json(&o);
-    assert_eq!(s["properties"]["actor"]["properties"]["registered_users"]["type"], "integer");
-    assert!(s["required"].as_array().is_some_and(|r| r.iter().any(|x| x == "actor")));
+    assert_eq!(
+        s["properties"]["actor"]["properties"]["registered_users"]["type"],
+        "integer"
+    );
+    assert!(
+        s["required"]
+            .as_array()
+            .is_some_and(|r| r.iter().any(|x| x == "actor"))
+    );
 }
 
 // ---- the command line ----------------------------------------------------------------------
@@ -179,18 +282,50 @@ fn usage_errors_exit_2() {
     assert_eq!(code(&norm(&[])), 2);
     assert_eq!(code(&norm(&["frobnicate"])), 2);
     assert_eq!(code(&norm(&["eval", "stdlib/mail"])), 2, "missing --facts");
-    assert_eq!(code(&norm(&["eval", "stdlib/mail", "--facts", "examples/research_lab.json", "--format", "yaml"])), 2);
-    let o = norm(&["eval", "stdlib/mail", "--facts", "examples/research_lab.json", "--as-of", "2026-13-45"]);
+    assert_eq!(
+        code(&norm(&[
+            "eval",
+            "stdlib/mail",
+            "--facts",
+            "examples/research_lab.json",
+            "--format",
+            "yaml"
+        ])),
+        2
+    );
+    let o = norm(&[
+        "eval",
+        "stdlib/mail",
+        "--facts",
+        "examples/research_lab.json",
+        "--as-of",
+        "2026-13-45",
+    ]);
     assert_eq!(code(&o), 2);
-    assert!(stderr(&o).contains("invalid --as-of date `2026-13-45`"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("invalid --as-of date `2026-13-45`"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
 fn missing_files_exit_1() {
     let o = norm(&["check", "no/such/dir"]);
     assert_eq!(code(&o), 1);
-    assert!(stderr(&o).contains("no such file or directory"), "{}", stderr(&o));
-    let o = norm(&["eval", "stdlib/mail", "--facts", "no/such.json", "--format", "json"]);
+    assert!(
+        stderr(&o).contains("no such file or directory"),
+        "{}",
+        stderr(&o)
+    );
+    let o = norm(&[
+        "eval",
+        "stdlib/mail",
+        "--facts",
+        "no/such.json",
+        "--format",
+        "json",
+    ]);
     assert_eq!(code(&o), 1);
     assert_eq!(json(&o)["error"]["kind"], "io");
 }
@@ -210,32 +345,52 @@ fn unterminated_string_and_unknown_token() {
     assert!(stderr(&o).contains("law.norm:1:"), "{}", stderr(&o));
     let o = check_file("unknown", "law t \"T\" version \"1\"\ndef a = 1 $ 2\n");
     assert_eq!(code(&o), 1);
-    assert!(stderr(&o).contains("unexpected character `$`"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("unexpected character `$`"),
+        "{}",
+        stderr(&o)
+    );
     assert!(stderr(&o).contains("law.norm:2:11"), "{}", stderr(&o));
 }
 
 #[test]
 fn invalid_utf8_and_nul_bytes() {
-    let o = check_file("utf8", b"law t \"T\" version \"1\"\ndef a = \"\xff\xfe\"\n".as_slice());
+    let o = check_file(
+        "utf8",
+        b"law t \"T\" version \"1\"\ndef a = \"\xff\xfe\"\n".as_slice(),
+    );
     assert_eq!(code(&o), 1);
     assert!(stderr(&o).contains("not valid UTF-8"), "{}", stderr(&o));
     assert!(stderr(&o).contains(":2:10"), "{}", stderr(&o));
-    let o = check_file("nul", b"law t \"T\" version \"1\"\n\0\0\0def a = 1\n".as_slice());
+    let o = check_file(
+        "nul",
+        b"law t \"T\" version \"1\"\n\0\0\0def a = 1\n".as_slice(),
+    );
     assert_eq!(code(&o), 1);
     assert!(stderr(&o).contains("NUL"), "{}", stderr(&o));
 }
 
 #[test]
 fn deep_nesting_is_an_error_not_a_crash() {
-    let deep = format!("law t \"T\" version \"1\"\ndef x = {}1{}\n", "(".repeat(10_000), ")".repeat(10_000));
+    let deep = format!(
+        "law t \"T\" version \"1\"\ndef x = {}1{}\n",
+        "(".repeat(10_000),
+        ")".repeat(10_000)
+    );
     let o = check_file("deep", deep);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     assert!(stderr(&o).contains("nested too deeply"), "{}", stderr(&o));
-    let nots = format!("law t \"T\" version \"1\"\nfact b: bool\ndef x = {}b\n", "not ".repeat(10_000));
+    let nots = format!(
+        "law t \"T\" version \"1\"\nfact b: bool\ndef x = {}b\n",
+        "not ".repeat(10_000)
+    );
     let o = check_file("deep-not", nots);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     assert!(stderr(&o).contains("nested too deeply"), "{}", stderr(&o));
-    let sum = format!("law t \"T\" version \"1\"\ndef x = 1{}\n", " + 1".repeat(10_000));
+    let sum = format!(
+        "law t \"T\" version \"1\"\ndef x = 1{}\n",
+        " + 1".repeat(10_000)
+    );
     let o = check_file("deep-sum", sum);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
 }
@@ -263,10 +418,16 @@ fn type_errors_unknown_names_cycles_dates_and_ranges() {
         ("fact users: int\ndef a = user > 3", "did you mean `users`?"),
         ("def a = b\ndef b = a", "cycle"),
         ("def d = 2026-02-29", "invalid date `2026-02-29`"),
-        ("def n = 99999999999999999999", "integer literal out of range"),
+        (
+            "def n = 99999999999999999999",
+            "integer literal out of range",
+        ),
     ];
     for (i, (src, want)) in cases.iter().enumerate() {
-        let o = check_file(&format!("case{i}"), format!("law t \"T\" version \"1\"\n{src}\n"));
+        let o = check_file(
+            &format!("case{i}"),
+            format!("law t \"T\" version \"1\"\n{src}\n"),
+        );
         assert_eq!(code(&o), 1, "{src}");
         assert!(stderr(&o).contains(want), "{src}: {}", stderr(&o));
     }
@@ -275,13 +436,19 @@ fn type_errors_unknown_names_cycles_dates_and_ranges() {
 #[test]
 fn check_json_errors_are_an_error_object() {
     let dir = scratch("json-errors");
-    let path = write(&dir.join("law.norm"), "law t \"T\" version \"1\"\ndef a = nope\n");
+    let path = write(
+        &dir.join("law.norm"),
+        "law t \"T\" version \"1\"\ndef a = nope\n",
+    );
     let o = norm(&["check", &path, "--format", "json"]);
     assert_eq!(code(&o), 1);
     let v = json(&o);
     let d = &v["error"]["diagnostics"][0];
     assert_eq!(d["code"], "E0101");
-    assert_eq!((d["line"].as_u64(), d["column"].as_u64()), (Some(2), Some(9)));
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(2), Some(9))
+    );
 }
 
 // ---- bad data and facts ---------------------------------------------------------------------
@@ -298,51 +465,127 @@ fn small_law(name: &str, data: &str) -> (PathBuf, String) {
 
 #[test]
 fn data_module_of_the_wrong_schema_is_refused() {
-    let (dir, law) = small_law("wrong-schema", "data limitz version \"1\" effective 2026-01-01 { threshold = 3 }\n");
+    let (dir, law) = small_law(
+        "wrong-schema",
+        "data limitz version \"1\" effective 2026-01-01 { threshold = 3 }\n",
+    );
     let facts = write(&dir.join("f.json"), r#"{"actor": {"users": 5}}"#);
     let o = norm(&["eval", &law, "--facts", &facts, "--as-of", "2026-12-01"]);
     assert_eq!(code(&o), 1);
-    assert!(stderr(&o).contains("no data schema `limitz`"), "{}", stderr(&o));
-    assert!(stderr(&o).contains("did you mean `limits`?"), "{}", stderr(&o));
-    let (dir, law) = small_law("wrong-type", "data limits version \"1\" effective 2026-01-01 { threshold = \"three\" }\n");
+    assert!(
+        stderr(&o).contains("no data schema `limitz`"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("did you mean `limits`?"),
+        "{}",
+        stderr(&o)
+    );
+    let (dir, law) = small_law(
+        "wrong-type",
+        "data limits version \"1\" effective 2026-01-01 { threshold = \"three\" }\n",
+    );
     let facts = write(&dir.join("f.json"), r#"{"actor": {"users": 5}}"#);
     let o = norm(&["eval", &law, "--facts", &facts, "--as-of", "2026-12-01"]);
     assert_eq!(code(&o), 1);
-    assert!(stderr(&o).contains("field `threshold` must be an `int`"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("field `threshold` must be an `int`"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
 fn data_in_force_follows_the_as_of_date() {
-    let (dir, law) = small_law("versions", "data limits version \"1\" effective 2026-01-01 { threshold = 10 }\n");
-    write(&dir.join("data/limits2.norm"), "data limits version \"2\" effective 2027-01-01 { threshold = 100 }\n");
+    let (dir, law) = small_law(
+        "versions",
+        "data limits version \"1\" effective 2026-01-01 { threshold = 10 }\n",
+    );
+    write(
+        &dir.join("data/limits2.norm"),
+        "data limits version \"2\" effective 2027-01-01 { threshold = 100 }\n",
+    );
     let facts = write(&dir.join("f.json"), r#"{"actor": {"users": 50}}"#);
-    let before = norm(&["eval", &law, "--facts", &facts, "--as-of", "2026-12-31", "--format", "json"]);
+    let before = norm(&[
+        "eval",
+        &law,
+        "--facts",
+        &facts,
+        "--as-of",
+        "2026-12-31",
+        "--format",
+        "json",
+    ]);
     assert_eq!(ids(&json(&before), "norms"), vec!["register"]);
     assert_eq!(json(&before)["data"][0]["version"], "1");
-    let after = norm(&["eval", &law, "--facts", &facts, "--as-of", "2027-01-01", "--format", "json"]);
+    let after = norm(&[
+        "eval",
+        &law,
+        "--facts",
+        &facts,
+        "--as-of",
+        "2027-01-01",
+        "--format",
+        "json",
+    ]);
     assert!(ids(&json(&after), "norms").is_empty());
     assert_eq!(json(&after)["data"][0]["version"], "2");
-    let none = norm(&["eval", &law, "--facts", &facts, "--as-of", "2025-06-01", "--format", "json"]);
+    let none = norm(&[
+        "eval",
+        &law,
+        "--facts",
+        &facts,
+        "--as-of",
+        "2025-06-01",
+        "--format",
+        "json",
+    ]);
     assert_eq!(code(&none), 1);
     assert_eq!(json(&none)["error"]["kind"], "evaluation");
-    assert!(json(&none)["error"]["message"].as_str().unwrap_or_default().contains("no data module `limits` is in force"));
+    assert!(
+        json(&none)["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("no data module `limits` is in force")
+    );
 }
 
 #[test]
 fn bad_facts_name_the_json_path() {
-    let (dir, law) = small_law("facts", "data limits version \"1\" effective 2026-01-01 { threshold = 10 }\n");
+    let (dir, law) = small_law(
+        "facts",
+        "data limits version \"1\" effective 2026-01-01 { threshold = 10 }\n",
+    );
     let cases = [
         ("malformed", r#"{"actor": {"users": 5"#, "invalid JSON"),
         ("missing", r#"{"actor": {}}"#, "actor.users: missing field"),
-        ("wrong-type", r#"{"actor": {"users": "five"}}"#, "actor.users: expected an int, found \"five\""),
-        ("unknown", r#"{"actor": {"users": 5, "userz": 1}}"#, "actor.userz: unknown field of Actor"),
+        (
+            "wrong-type",
+            r#"{"actor": {"users": "five"}}"#,
+            "actor.users: expected an int, found \"five\"",
+        ),
+        (
+            "unknown",
+            r#"{"actor": {"users": 5, "userz": 1}}"#,
+            "actor.userz: unknown field of Actor",
+        ),
     ];
     for (name, facts, want) in cases {
         let f = write(&dir.join(format!("{name}.json")), facts);
         let o = norm(&["eval", &law, "--facts", &f, "--as-of", "2026-12-01"]);
         assert_eq!(code(&o), 1, "{name}");
         assert!(stderr(&o).contains(want), "{name}: {}", stderr(&o));
-        let o = norm(&["eval", &law, "--facts", &f, "--as-of", "2026-12-01", "--format", "json"]);
+        let o = norm(&[
+            "eval",
+            &law,
+            "--facts",
+            &f,
+            "--as-of",
+            "2026-12-01",
+            "--format",
+            "json",
+        ]);
         assert_eq!(code(&o), 1, "{name}");
         assert!(json(&o)["error"].is_object(), "{name}");
     }
@@ -351,9 +594,21 @@ fn bad_facts_name_the_json_path() {
 #[test]
 fn overflow_is_an_evaluation_error() {
     let dir = scratch("overflow");
-    write(&dir.join("law.norm"), "law t \"T\" version \"1\"\nfact n: int\ndef doubled = n * 2\n");
+    write(
+        &dir.join("law.norm"),
+        "law t \"T\" version \"1\"\nfact n: int\ndef doubled = n * 2\n",
+    );
     let f = write(&dir.join("f.json"), r#"{"n": 9223372036854775807}"#);
-    let o = norm(&["eval", &dir.display().to_string(), "--facts", &f, "--as-of", "2026-12-01", "--format", "json"]);
+    let o = norm(&[
+        "eval",
+        &dir.display().to_string(),
+        "--facts",
+        &f,
+        "--as-of",
+        "2026-12-01",
+        "--format",
+        "json",
+    ]);
     assert_eq!(code(&o), 1, "{}", stdout(&o));
     assert_eq!(json(&o)["error"]["kind"], "evaluation");
     assert_eq!(json(&o)["error"]["code"], "overflow");
@@ -362,13 +617,23 @@ fn overflow_is_an_evaluation_error() {
 #[test]
 fn fmt_rewrites_and_is_idempotent() {
     let dir = scratch("fmt");
-    let path = write(&dir.join("law.norm"), "law  t \"T\"  version \"1\"\n// keep me\nfact   a:int\ndef b=a+1 // and me\n");
+    let path = write(
+        &dir.join("law.norm"),
+        "law  t \"T\"  version \"1\"\n// keep me\nfact   a:int\ndef b=a+1 // and me\n",
+    );
     assert_eq!(code(&norm(&["fmt", "--check", &path])), 1);
     assert_eq!(code(&norm(&["fmt", &path])), 0);
     let once = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(once.contains("// keep me") && once.contains("// and me"), "{once}");
+    assert!(
+        once.contains("// keep me") && once.contains("// and me"),
+        "{once}"
+    );
     assert_eq!(code(&norm(&["fmt", "--check", &path])), 0);
     let broken = write(&dir.join("broken.norm"), "def = 3\n");
     assert_eq!(code(&norm(&["fmt", &broken])), 1);
-    assert_eq!(std::fs::read_to_string(&broken).unwrap_or_default(), "def = 3\n", "a broken file is left alone");
+    assert_eq!(
+        std::fs::read_to_string(&broken).unwrap_or_default(),
+        "def = 3\n",
+        "a broken file is left alone"
+    );
 }

@@ -24,28 +24,31 @@ pub fn print_diagnostics(db: &SourceDb, diags: &[Diagnostic]) {
 }
 
 pub fn diagnostic_json(db: &SourceDb, d: &Diagnostic) -> Json {
-    let mut v = json!({
-        "severity": match d.severity { Severity::Error => "error", Severity::Warning => "warning" },
-        "code": d.code,
-        "message": d.message,
-    });
+    let mut v = serde_json::Map::new();
+    let severity = match d.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    };
+    v.insert("severity".into(), json!(severity));
+    v.insert("code".into(), json!(d.code));
+    v.insert("message".into(), json!(d.message));
     if let Some(p) = &d.primary {
         let (line, col) = db.line_col(p.span.file, p.span.start as usize);
         let (end_line, end_col) = db.line_col(p.span.file, p.span.end as usize);
-        v["file"] = json!(db.name(p.span.file));
-        v["line"] = json!(line);
-        v["column"] = json!(col);
-        v["end_line"] = json!(end_line);
-        v["end_column"] = json!(end_col);
-        v["label"] = json!(p.message);
+        v.insert("file".into(), json!(db.name(p.span.file)));
+        v.insert("line".into(), json!(line));
+        v.insert("column".into(), json!(col));
+        v.insert("end_line".into(), json!(end_line));
+        v.insert("end_column".into(), json!(end_col));
+        v.insert("label".into(), json!(p.message));
     }
     if !d.notes.is_empty() {
-        v["notes"] = json!(d.notes);
+        v.insert("notes".into(), json!(d.notes));
     }
     if let Some(h) = &d.help {
-        v["help"] = json!(h);
+        v.insert("help".into(), json!(h));
     }
-    v
+    Json::Object(v)
 }
 
 pub fn print_json(v: &Json) {
@@ -77,10 +80,10 @@ pub fn fail(format: crate::Format, kind: &str, message: &str, extra: Option<Json
         crate::Format::Text => eprintln!("error: {message}"),
         crate::Format::Json => {
             let mut e = json!({"kind": kind, "message": message});
-            if let (Some(extra), Some(obj)) = (extra, e.as_object_mut()) {
-                if let Json::Object(m) = extra {
-                    obj.extend(m);
-                }
+            if let (Some(extra), Some(obj)) = (extra, e.as_object_mut())
+                && let Json::Object(m) = extra
+            {
+                obj.extend(m);
             }
             print_json(&json!({ "error": e }));
         }

@@ -10,8 +10,8 @@ pub fn facts_schema(program: &Program) -> Json {
     let mut required = Vec::new();
     for f in &program.facts {
         let mut s = ty_schema(&program.types, &f.ty);
-        if !f.doc.is_empty() {
-            s["description"] = json!(f.doc.join("\n"));
+        if let (false, Some(obj)) = (f.doc.is_empty(), s.as_object_mut()) {
+            obj.insert("description".into(), json!(f.doc.join("\n")));
         }
         props.insert(f.name.clone(), s);
         if !all_defaulted(&program.types, &f.ty) {
@@ -74,7 +74,9 @@ fn ty_schema(types: &Types, ty: &Ty) -> Json {
             for f in &def.fields {
                 let mut s = ty_schema(types, &f.ty);
                 if let Some(d) = &f.default {
-                    s["default"] = norm_runtime::facts::to_json(types, d);
+                    if let Some(obj) = s.as_object_mut() {
+                        obj.insert("default".into(), norm_runtime::facts::to_json(types, d));
+                    }
                 } else {
                     required.push(f.name.clone());
                 }

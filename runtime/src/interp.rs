@@ -391,8 +391,12 @@ pub fn binary(op: BinOp, x: Value, y: Value, span: Span) -> Result<Value, EvalEr
         }
         (BinOp::Div, Money(a), Decimal(b)) => Money(dec_div(a, b, span)?),
         (BinOp::Div, Money(a), Money(b)) => Decimal(dec_div(a, b, span)?),
-        (BinOp::Add, Date(d), Duration(p)) => Date(d.add_duration(p).ok_or_else(|| date_range(span))?),
-        (BinOp::Sub, Date(d), Duration(p)) => Date(d.sub_duration(p).ok_or_else(|| date_range(span))?),
+        (BinOp::Add, Date(d), Duration(p)) => {
+            Date(d.add_duration(p).ok_or_else(|| date_range(span))?)
+        }
+        (BinOp::Sub, Date(d), Duration(p)) => {
+            Date(d.sub_duration(p).ok_or_else(|| date_range(span))?)
+        }
         (BinOp::Sub, Date(a), Date(b)) => {
             Int(i64::from(a.days_since_epoch()) - i64::from(b.days_since_epoch()))
         }

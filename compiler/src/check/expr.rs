@@ -411,65 +411,59 @@ impl Checker<'_> {
         scope: &mut Scope,
     ) -> Expr {
         // `schema.field` reads a data module; `Enum.variant` names a variant.
-        if let ast::ExprKind::Name(n) = &base.kind {
-            if scope.lookup(n).is_none()
-                && !self.defs.contains_key(n)
-                && !self.facts.contains_key(n)
-            {
-                if let Some(&s) = self.schemas.get(n.as_str()) {
-                    if scope.constant {
-                        self.error(
-                            Diagnostic::error("E0104", "data modules cannot be read here")
-                                .at(span, "only constants may appear here"),
-                        );
-                        return err_expr(span);
+        if let ast::ExprKind::Name(n) = &base.kind
+            && scope.lookup(n).is_none()
+            && !self.defs.contains_key(n)
+            && !self.facts.contains_key(n)
+        {
+            if let Some(&s) = self.schemas.get(n.as_str()) {
+                if scope.constant {
+                    self.error(
+                        Diagnostic::error("E0104", "data modules cannot be read here")
+                            .at(span, "only constants may appear here"),
+                    );
+                    return err_expr(span);
+                }
+                let schema = self.program.schemas.get(s as usize);
+                let found =
+                    schema.and_then(|sc| sc.fields.iter().position(|f| f.name == field.node));
+                return match found {
+                    Some(fi) => {
+                        let ty = schema
+                            .and_then(|sc| sc.fields.get(fi))
+                            .map(|f| f.ty.clone())
+                            .unwrap_or(Ty::Error);
+                        Expr {
+                            kind: ExprKind::Data(s, fi as u32),
+                            ty,
+                            span,
+                        }
                     }
-                    let schema = self.program.schemas.get(s as usize);
-                    let found =
-                        schema.and_then(|sc| sc.fields.iter().position(|f| f.name == field.node));
-                    return match found {
-                        Some(fi) => {
-                            let ty = schema
-                                .and_then(|sc| sc.fields.get(fi))
-                                .map(|f| f.ty.clone())
-                                .unwrap_or(Ty::Error);
-                            Expr {
-                                kind: ExprKind::Data(s, fi as u32),
-                                ty,
-                                span,
-                            }
-                        }
-                        None => {
-                            let names: Vec<String> = schema
-                                .map(|s| s.fields.iter().map(|f| f.name.clone()).collect())
-                                .unwrap_or_default();
-                            self.unknown_field(
-                                &field.node,
-                                field.span,
-                                &format!("data module `{n}`"),
-                                &names,
-                            );
-                            err_expr(span)
-                        }
-                    };
-                }
-                if let Some(&Ty::Enum(e)) = self.type_names.get(n.as_str()) {
-                    let def = self.types.enum_def(e);
-                    let found = def.and_then(|d| d.variants.iter().position(|v| *v == field.node));
-                    return match found {
-                        Some(i) => konst(Value::Enum(e, i as u32), Ty::Enum(e), span),
-                        None => {
-                            let names = def.map(|d| d.variants.clone()).unwrap_or_default();
-                            self.unknown_field(
-                                &field.node,
-                                field.span,
-                                &format!("enum `{n}`"),
-                                &names,
-                            );
-                            err_expr(span)
-                        }
-                    };
-                }
+                    None => {
+                        let names: Vec<String> = schema
+                            .map(|s| s.fields.iter().map(|f| f.name.clone()).collect())
+                            .unwrap_or_default();
+                        self.unknown_field(
+                            &field.node,
+                            field.span,
+                            &format!("data module `{n}`"),
+                            &names,
+                        );
+                        err_expr(span)
+                    }
+                };
+            }
+            if let Some(&Ty::Enum(e)) = self.type_names.get(n.as_str()) {
+                let def = self.types.enum_def(e);
+                let found = def.and_then(|d| d.variants.iter().position(|v| *v == field.node));
+                return match found {
+                    Some(i) => konst(Value::Enum(e, i as u32), Ty::Enum(e), span),
+                    None => {
+                        let names = def.map(|d| d.variants.clone()).unwrap_or_default();
+                        self.unknown_field(&field.node, field.span, &format!("enum `{n}`"), &names);
+                        err_expr(span)
+                    }
+                };
             }
         }
         let b = self.expr(base, None, scope);

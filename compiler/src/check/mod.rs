@@ -255,21 +255,17 @@ impl<'a> Checker<'a> {
                         }
                     }
                 }
-                ItemKind::Role { name, label } => {
-                    if self.declare_name(name, "role") {
-                        self.program.roles.push(ir::Named {
-                            name: name.node.clone(),
-                            label: label.node.clone(),
-                        });
-                    }
+                ItemKind::Role { name, label } if self.declare_name(name, "role") => {
+                    self.program.roles.push(ir::Named {
+                        name: name.node.clone(),
+                        label: label.node.clone(),
+                    });
                 }
-                ItemKind::Authority { name, label } => {
-                    if self.declare_name(name, "authority") {
-                        self.program.authorities.push(ir::Named {
-                            name: name.node.clone(),
-                            label: label.node.clone(),
-                        });
-                    }
+                ItemKind::Authority { name, label } if self.declare_name(name, "authority") => {
+                    self.program.authorities.push(ir::Named {
+                        name: name.node.clone(),
+                        label: label.node.clone(),
+                    });
                 }
                 ItemKind::Chapter {
                     number,
@@ -383,7 +379,7 @@ impl<'a> Checker<'a> {
     pub(crate) fn resolve_type(&mut self, t: &ast::TypeExpr) -> Ty {
         let name = t.name.node.as_str();
         let generic = matches!(name, "set" | "list");
-        if generic != !t.args.is_empty() || t.args.len() > 1 {
+        if generic == t.args.is_empty() || t.args.len() > 1 {
             let msg = if generic {
                 format!("`{name}` takes one type argument: `{name}<T>`")
             } else {
@@ -517,15 +513,14 @@ impl<'a> Checker<'a> {
                     &mut scope,
                     &format!("the default of `{}`", f.name.node),
                 );
-                if let Some(v) = self.const_value(&e) {
-                    if let Some(fd) = self
+                if let Some(v) = self.const_value(&e)
+                    && let Some(fd) = self
                         .types
                         .structs
                         .get_mut(id as usize)
                         .and_then(|s| s.fields.iter_mut().find(|x| x.name == f.name.node))
-                    {
-                        fd.default = Some(v);
-                    }
+                {
+                    fd.default = Some(v);
                 }
             }
         }
@@ -795,13 +790,13 @@ impl<'a> Checker<'a> {
                 },
                 None => 1,
             };
-            if p == 0 {
-                if let Some(p) = priority {
-                    self.error(
-                        Diagnostic::error("E0127", "exception priority must be at least 1")
-                            .at(p.span, "the base definition has priority 0"),
-                    );
-                }
+            if p == 0
+                && let Some(p) = priority
+            {
+                self.error(
+                    Diagnostic::error("E0127", "exception priority must be at least 1")
+                        .at(p.span, "the base definition has priority 0"),
+                );
             }
             let w = self.expect(when, &Ty::Bool, &mut scope, "the condition of an exception");
             let v = self.expect(value, &ty, &mut scope, &format!("an exception to `{name}`"));
@@ -813,7 +808,7 @@ impl<'a> Checker<'a> {
                 span: item.span,
             });
         }
-        out_exc.sort_by(|a, b| b.priority.cmp(&a.priority));
+        out_exc.sort_by_key(|x| std::cmp::Reverse(x.priority));
         if let Some(d) = self.program.defs.get_mut(idx as usize) {
             d.ty = ty;
             d.base = Some(base);
@@ -990,21 +985,20 @@ impl<'a> Checker<'a> {
                     }
                     ast::TestStmtKind::ExpectValue(e) => {
                         // `expect some_norm` names a norm; anything else is a condition.
-                        if let ast::ExprKind::Name(n) = &e.kind {
-                            if self.program.norm_by_id(n).is_some()
-                                && !self.defs.contains_key(n)
-                                && !self.facts.contains_key(n)
-                            {
-                                let id = crate::span::Spanned::new(n.clone(), e.span);
-                                if let Some(n) = self.norm_ref(&id, None) {
-                                    test.expects.push(ir::Expect::Norm {
-                                        norm: n,
-                                        present: true,
-                                        span: stmt.span,
-                                    });
-                                }
-                                continue;
+                        if let ast::ExprKind::Name(n) = &e.kind
+                            && self.program.norm_by_id(n).is_some()
+                            && !self.defs.contains_key(n)
+                            && !self.facts.contains_key(n)
+                        {
+                            let id = crate::span::Spanned::new(n.clone(), e.span);
+                            if let Some(n) = self.norm_ref(&id, None) {
+                                test.expects.push(ir::Expect::Norm {
+                                    norm: n,
+                                    present: true,
+                                    span: stmt.span,
+                                });
                             }
+                            continue;
                         }
                         let mut scope = Scope::rules();
                         let x = self.expect(e, &Ty::Bool, &mut scope, "an expectation");
@@ -1033,23 +1027,23 @@ impl<'a> Checker<'a> {
     fn norm_ref(&mut self, id: &Ident, kind: Option<ast::NormKind>) -> Option<u32> {
         match self.program.norm_by_id(&id.node) {
             Some((i, n)) => {
-                if let Some(k) = kind {
-                    if n.kind != k {
-                        let msg = format!(
-                            "`{}` is {} {}, not {} {}",
-                            id.node,
-                            article_for(n.kind.keyword()),
-                            n.kind.keyword(),
-                            article_for(k.keyword()),
-                            k.keyword()
-                        );
-                        self.error(
-                            Diagnostic::error("E0132", msg)
-                                .at(id.span, "wrong kind")
-                                .help(format!("write `expect {} {}`", n.kind.keyword(), id.node)),
-                        );
-                        return None;
-                    }
+                if let Some(k) = kind
+                    && n.kind != k
+                {
+                    let msg = format!(
+                        "`{}` is {} {}, not {} {}",
+                        id.node,
+                        article_for(n.kind.keyword()),
+                        n.kind.keyword(),
+                        article_for(k.keyword()),
+                        k.keyword()
+                    );
+                    self.error(
+                        Diagnostic::error("E0132", msg)
+                            .at(id.span, "wrong kind")
+                            .help(format!("write `expect {} {}`", n.kind.keyword(), id.node)),
+                    );
+                    return None;
                 }
                 Some(i)
             }

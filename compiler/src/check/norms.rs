@@ -208,10 +208,10 @@ impl<'a> Checker<'a> {
                 if i as u32 == o.norm || o.except.iter().any(|t| n.tags.contains(&t.node)) {
                     continue;
                 }
-                if o.targets.iter().any(|t| self.matches(t, n)) {
-                    if let Some(d) = defeaters.get_mut(i) {
-                        d.push(o.norm);
-                    }
+                if o.targets.iter().any(|t| self.matches(t, n))
+                    && let Some(d) = defeaters.get_mut(i)
+                {
+                    d.push(o.norm);
                 }
             }
         }
