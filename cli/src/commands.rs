@@ -219,6 +219,29 @@ fn decide_error(engine: &Engine, facts: &Path, err: &DecideError, format: Format
     INPUT
 }
 
+/// `1000000` → `1,000,000` (the integer part only), for people reading amounts.
+fn group_thousands(amount: &str) -> String {
+    let (sign, rest) = amount
+        .strip_prefix('-')
+        .map(|r| ("-", r))
+        .unwrap_or(("", amount));
+    let (int, frac) = rest
+        .split_once('.')
+        .map(|(i, f)| (i, Some(f)))
+        .unwrap_or((rest, None));
+    let mut out = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    match frac {
+        Some(f) => format!("{sign}{out}.{f}"),
+        None => format!("{sign}{out}"),
+    }
+}
+
 fn print_decision(engine: &Engine, d: &Decision) {
     let program = engine.program();
     let data: Vec<String> = d
@@ -311,7 +334,7 @@ fn print_decision(engine: &Engine, d: &Decision) {
                 serde_json::Value::Object(m) if m.contains_key("currency") => {
                     format!(
                         "{} CNY",
-                        m.get("amount").and_then(|a| a.as_str()).unwrap_or("?")
+                        group_thousands(m.get("amount").and_then(|a| a.as_str()).unwrap_or("?"))
                     )
                 }
                 other => other.to_string(),

@@ -282,14 +282,34 @@ impl MemoryLoader {
     }
 }
 
+/// Resolves `.` and `..` without touching a file system.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 impl Loader for MemoryLoader {
+    fn canonical(&self, path: &Path) -> PathBuf {
+        normalize(path)
+    }
     fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        let path = &normalize(path);
         self.files
             .get(path)
             .cloned()
             .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"))
     }
     fn list_dir(&self, path: &Path) -> std::io::Result<Option<Vec<PathBuf>>> {
+        let path = &normalize(path);
         if self.files.contains_key(path) {
             return Ok(None);
         }

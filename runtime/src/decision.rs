@@ -469,3 +469,315 @@ fn reads_no_local(e: &Expr) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::interp::EvalErrorKind;
+    use norm_compiler::diagnostic::render;
+    use norm_compiler::driver::{MemoryLoader, compile};
+    use std::path::PathBuf;
+
+    const HEAD: &str = "law t \"T\" version \"1\"\nrole provider \"P\"\nchapter 1 \"One\" articles 1 to 9\nchapter 2 \"Two\" articles 10 to 19\n";
+
+    fn program(src: &str) -> (Program, Vec<DataModule>) {
+        let full = format!("{HEAD}{src}");
+        let loader = MemoryLoader::with(&[("law.norm", &full)]);
+        let c = compile(&loader, &[PathBuf::from("law.norm")]);
+        match c.program {
+            Some(p) => (p, c.data),
+            None => panic!("does not compile:\n{}", render(&c.db, &c.diagnostics)),
+        }
+    }
+
+    fn facts(p: &Program, json: &str) -> Vec<Value> {
+        let v: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+        crate::facts::read_facts(p, &v).unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    fn day() -> Date {
+        Date::parse("2026-12-01").unwrap_or(Date::EPOCH)
+    }
+
+    fn run(src: &str, json: &str) -> Result<Decision, EvalError> {
+        let (p, data) = program(src);
+        let f = facts(&p, json);
+        decide(&p, f, &data, day(), true)
+    }
+
+    fn norm_ids(d: &Decision) -> Vec<&str> {
+        d.norms.iter().map(|n| n.id.as_str()).collect()
+    }
+
+    const FINE: &str = "fact serious: bool\nfact repeat: bool\n\
+        def cap = 100 CNY\n\
+        exception cap priority 1 when serious = 200 CNY\n\
+        exception cap priority 2 when repeat = 300 CNY\n";
+
+    #[test]
+    fn default_logic_takes_the_highest_applicable_priority() {
+        let value = |json: &str| run(FINE, json).map(|d| d.values.get("cap").cloned());
+        let amount = |a: &str| {
+            Ok(Some(crate::facts::money_json(
+                &a.parse().unwrap_or_default(),
+            )))
+        };
+        assert_eq!(
+            value(r#"{"serious": false, "repeat": false}"#),
+            amount("100")
+        );
+        assert_eq!(
+            value(r#"{"serious": true, "repeat": false}"#),
+            amount("200")
+        );
+        assert_eq!(value(r#"{"serious": true, "repeat": true}"#), amount("300"));
+        assert_eq!(
+            value(r#"{"serious": false, "repeat": true}"#),
+            amount("300")
+        );
+    }
+
+    #[test]
+    fn disagreeing_exceptions_of_one_priority_are_a_conflict() {
+        let src = "fact a: bool\nfact b: bool\ndef x = 1\nexception x when a = 2\nexception x when b = 3\nexception x when b = 2\n";
+        let err = run(src, r#"{"a": true, "b": true}"#).err().map(|e| e.kind);
+        assert_eq!(err, Some(EvalErrorKind::Conflict));
+        // Agreeing exceptions are no conflict.
+        let ok = run(src, r#"{"a": true, "b": false}"#).map(|d| d.values.get("x").cloned());
+        assert_eq!(ok, Ok(Some(serde_json::json!(2))));
+    }
+
+    const DEFEAT: &str = "fact a: bool\nfact b: bool\nfact c: bool\n\
+        article 1 \"A\" {\n\
+          obligation duty { addressee provider when a text \"d\" }\n\
+          exemption relief { addressee provider when b overrides duty text \"r\" }\n\
+        }\n\
+        article 10 \"B\" {\n\
+          exemption counter { addressee provider when c overrides relief text \"c\" }\n\
+        }\n";
+
+    #[test]
+    fn a_defeated_norm_defeats_nothing() {
+        let ids = |json: &str| {
+            run(DEFEAT, json).map(|d| {
+                norm_ids(&d)
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>()
+            })
+        };
+        assert_eq!(
+            ids(r#"{"a": true, "b": false, "c": false}"#),
+            Ok(vec!["duty".into()])
+        );
+        assert_eq!(
+            ids(r#"{"a": true, "b": true, "c": false}"#),
+            Ok(vec!["relief".into()])
+        );
+        assert_eq!(
+            ids(r#"{"a": true, "b": true, "c": true}"#),
+            Ok(vec!["duty".into(), "counter".into()])
+        );
+    }
+
+    #[test]
+    fn explanation_names_the_defeater() {
+        let d =
+            run(DEFEAT, r#"{"a": true, "b": true, "c": false}"#).unwrap_or_else(|e| panic!("{e}"));
+        let ex = d.explanation.unwrap_or_default();
+        let duty = ex.iter().find(|e| e.norm == "duty").cloned();
+        assert_eq!(duty.as_ref().map(|e| e.status), Some("defeated"));
+        assert_eq!(
+            duty.map(|e| e.defeated_by),
+            Some(vec!["relief".to_string()])
+        );
+    }
+
+    #[test]
+    fn opposite_norms_without_priority_conflict_and_with_priority_do_not() {
+        let src = |p: &str| {
+            format!(
+                "fact x: bool\narticle 1 \"A\" {{\n\
+                 prohibition ban {{ addressee provider act deploy when x {p} text \"no\" }}\n\
+                 permission allow {{ addressee provider act deploy when x text \"yes\" }}\n}}\n"
+            )
+        };
+        let d = run(&src(""), r#"{"x": true}"#).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(d.conflicts.len(), 1);
+        assert_eq!(
+            d.conflicts.first().map(|c| c.norms.clone()),
+            Some(vec!["ban".to_string(), "allow".to_string()])
+        );
+        let d = run(&src("priority 2"), r#"{"x": true}"#).unwrap_or_else(|e| panic!("{e}"));
+        assert!(d.conflicts.is_empty());
+        assert_eq!(norm_ids(&d), vec!["ban"]);
+    }
+
+    #[test]
+    fn chapter_overrides_spare_tagged_norms() {
+        let src = "fact r: bool\n\
+            article 2 \"Duties\" {\n\
+              obligation general { addressee provider text \"g\" }\n\
+              obligation security { addressee provider tags national_security text \"s\" }\n\
+            }\n\
+            article 11 \"Research\" {\n\
+              exemption research { addressee provider when r overrides chapter 1 except tagged national_security text \"r\" }\n\
+            }\n";
+        let d = run(src, r#"{"r": true}"#).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(norm_ids(&d), vec!["security", "research"]);
+    }
+
+    #[test]
+    fn quantifiers_over_lists_of_structs() {
+        let src = "type Incident = struct { severe: bool, loss: money }\n\
+            fact incidents: list<Incident>\n\
+            def any_severe = exists i in incidents: i.severe\n\
+            def all_severe = all i in incidents: i.severe\n\
+            def severe_count = count i in incidents: i.severe\n\
+            def total_loss = sum i in incidents: i.loss\n";
+        let d = run(
+            src,
+            r#"{"incidents": [{"severe": true, "loss": "10.5"}, {"severe": false, "loss": 4}]}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(d.values.get("any_severe"), Some(&serde_json::json!(true)));
+        assert_eq!(d.values.get("all_severe"), Some(&serde_json::json!(false)));
+        assert_eq!(d.values.get("severe_count"), Some(&serde_json::json!(1)));
+        assert_eq!(
+            d.values.get("total_loss"),
+            Some(&crate::facts::money_json(
+                &"14.5".parse().unwrap_or_default()
+            ))
+        );
+        let empty = run(src, r#"{"incidents": []}"#).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            empty.values.get("all_severe"),
+            Some(&serde_json::json!(true))
+        );
+        assert_eq!(
+            empty.values.get("total_loss"),
+            Some(&crate::facts::money_json(&Default::default()))
+        );
+    }
+
+    #[test]
+    fn arithmetic_is_exact_or_an_error() {
+        let v = |src: &str, json: &str| {
+            run(src, json).map(|d| d.values.get("x").cloned().unwrap_or_default())
+        };
+        assert_eq!(
+            v(
+                "fact n: int\ndef x = n + 1",
+                r#"{"n": 9223372036854775807}"#
+            )
+            .map_err(|e| e.kind),
+            Err(EvalErrorKind::Overflow)
+        );
+        assert_eq!(
+            v("fact n: int\ndef x = 10 / n", r#"{"n": 4}"#),
+            Ok(serde_json::json!("2.5"))
+        );
+        assert_eq!(
+            v("fact n: int\ndef x = 10 / n", r#"{"n": 3}"#).map_err(|e| e.kind),
+            Err(EvalErrorKind::InexactDivision)
+        );
+        assert_eq!(
+            v("fact n: int\ndef x = 10 / n", r#"{"n": 0}"#).map_err(|e| e.kind),
+            Err(EvalErrorKind::DivisionByZero)
+        );
+        assert_eq!(
+            v("fact m: money\ndef x = m * 4%", r#"{"m": "800000000"}"#),
+            Ok(crate::facts::money_json(
+                &"32000000".parse().unwrap_or_default()
+            ))
+        );
+        assert_eq!(
+            v(
+                "fact d: date\ndef x = d + 1 month",
+                r#"{"d": "2024-01-31"}"#
+            ),
+            Ok(serde_json::json!("2024-02-29"))
+        );
+        assert_eq!(
+            v(
+                "fact d: date\ndef x = d - 2026-01-01",
+                r#"{"d": "2026-12-01"}"#
+            ),
+            Ok(serde_json::json!(334))
+        );
+        assert_eq!(
+            v(
+                "fact d: date\ndef x = d + 9000 years",
+                r#"{"d": "2026-12-01"}"#
+            )
+            .map_err(|e| e.kind),
+            Err(EvalErrorKind::DateOutOfRange)
+        );
+    }
+
+    #[test]
+    fn data_module_in_force_is_the_latest_effective() {
+        let src = "data schema limits { n: int }\ndef x = limits.n\n";
+        let (p, _) = program(src);
+        let module = |v: &str, date: &str, n: i64| DataModule {
+            schema: 0,
+            name: "limits".into(),
+            version: v.into(),
+            effective: Date::parse(date).unwrap_or(Date::EPOCH),
+            values: vec![Value::Int(n)],
+            span: Default::default(),
+        };
+        let data = vec![module("1", "2026-01-01", 1), module("2", "2027-01-01", 2)];
+        let at = |d: &str| {
+            decide(
+                &p,
+                Vec::new(),
+                &data,
+                Date::parse(d).unwrap_or(Date::EPOCH),
+                false,
+            )
+            .map(|d| {
+                (
+                    d.values.get("x").cloned(),
+                    d.data.first().map(|m| m.version.clone()),
+                )
+            })
+        };
+        assert_eq!(
+            at("2026-06-01"),
+            Ok((Some(serde_json::json!(1)), Some("1".into())))
+        );
+        assert_eq!(
+            at("2027-01-01"),
+            Ok((Some(serde_json::json!(2)), Some("2".into())))
+        );
+        assert_eq!(
+            at("2025-01-01").map_err(|e| e.kind),
+            Err(EvalErrorKind::MissingData)
+        );
+    }
+
+    #[test]
+    fn imports_are_followed() {
+        let loader = MemoryLoader::with(&[
+            (
+                "law/main.norm",
+                "law t \"T\" version \"1\"\nimport \"../shared/types.norm\"\nfact a: Level\n",
+            ),
+            ("shared/types.norm", "type Level = enum { low, high }\n"),
+        ]);
+        let c = compile(&loader, &[PathBuf::from("law/main.norm")]);
+        assert!(c.program.is_some(), "{}", render(&c.db, &c.diagnostics));
+    }
+
+    #[test]
+    fn ir_listing_is_readable() {
+        let (p, _) = program(FINE);
+        let listing = p.to_string();
+        assert!(listing.contains("def cap: money = 100 CNY"), "{listing}");
+        assert!(
+            listing.contains("| priority 2 when repeat = 300 CNY"),
+            "{listing}"
+        );
+    }
+}

@@ -348,7 +348,11 @@ fn dec_div(a: Decimal, b: Decimal, span: Span) -> Result<Decimal, EvalError> {
         ));
     }
     let q = a.checked_div(b).ok_or_else(|| overflow(span))?;
-    if q.checked_mul(b) != Some(a) {
+    // rust_decimal rounds a quotient that needs more than 28 significant digits; such a
+    // quotient (1/3) has no exact decimal form. A quotient below that limit is exact exactly
+    // when multiplying back gives the dividend.
+    let at_precision_limit = q.mantissa().unsigned_abs() >= 10u128.pow(27);
+    if at_precision_limit || q.checked_mul(b) != Some(a) {
         return Err(EvalError::new(
             EvalErrorKind::InexactDivision,
             format!("{a} / {b} has no exact decimal result"),
