@@ -298,7 +298,7 @@ fn print_decision(engine: &Engine, d: &Decision) {
             let amount = |v: &serde_json::Value| {
                 v.get("amount")
                     .and_then(|a| a.as_str())
-                    .map(|s| format!("{s} CNY"))
+                    .map(|s| format!("{} CNY", group_thousands(s)))
                     .unwrap_or_else(|| v.to_string())
             };
             println!(
