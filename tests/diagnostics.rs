@@ -142,3 +142,13 @@ fn facts_errors_name_the_json_path() {
         );
     }
 }
+
+#[test]
+fn ir_listing_snapshot() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/ir/registry.norm");
+    let src = std::fs::read_to_string(&path).unwrap_or_default();
+    let loader = MemoryLoader::with(&[("registry.norm", &src)]);
+    let c = compile(&loader, &[PathBuf::from("registry.norm")]);
+    let Some(program) = c.program else { panic!("{}", render(&c.db, &c.diagnostics)) };
+    insta::assert_snapshot!("ir_registry", program.to_string());
+}
