@@ -149,6 +149,8 @@ fn ir_listing_snapshot() {
     let src = std::fs::read_to_string(&path).unwrap_or_default();
     let loader = MemoryLoader::with(&[("registry.norm", &src)]);
     let c = compile(&loader, &[PathBuf::from("registry.norm")]);
-    let Some(program) = c.program else { panic!("{}", render(&c.db, &c.diagnostics)) };
+    let Some(program) = c.program else {
+        panic!("{}", render(&c.db, &c.diagnostics))
+    };
     insta::assert_snapshot!("ir_registry", program.to_string());
 }

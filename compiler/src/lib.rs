@@ -13,6 +13,7 @@ pub mod diagnostic;
 pub mod driver;
 pub mod files;
 pub mod ir;
+pub mod layout;
 pub mod span;
 pub mod syntax;
 pub mod value;

@@ -8,6 +8,7 @@ pub mod decision;
 pub mod engine;
 pub mod facts;
 pub mod interp;
+pub mod jit;
 pub mod testing;
 
 pub use decision::Decision;
