@@ -54,8 +54,26 @@ fn diagnostics_match_snapshots() {
             let src = src.clone();
             let file = file.clone();
             move || {
-                let loader = MemoryLoader::with(&[(&file, &src)]);
-                let c = compile(&loader, &[PathBuf::from(&file)]);
+                // `//@ file: NAME` lines split a case into several files (e.g. a law and a data
+                // module); all of them are compiled together.
+                let mut files: Vec<(String, String)> = vec![(file.clone(), String::new())];
+                for line in src.split_inclusive('\n') {
+                    match line.strip_prefix("//@ file: ") {
+                        Some(name) => files.push((name.trim().to_string(), String::new())),
+                        None => {
+                            if let Some((_, text)) = files.last_mut() {
+                                text.push_str(line);
+                            }
+                        }
+                    }
+                }
+                let pairs: Vec<(&str, &str)> = files
+                    .iter()
+                    .map(|(n, t)| (n.as_str(), t.as_str()))
+                    .collect();
+                let loader = MemoryLoader::with(&pairs);
+                let paths: Vec<PathBuf> = files.iter().map(|(n, _)| PathBuf::from(n)).collect();
+                let c = compile(&loader, &paths);
                 (render(&c.db, &c.diagnostics), c.has_errors())
             }
         });

@@ -258,6 +258,22 @@ fn expr_and_schema() {
     ]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(json(&o)["value"], "10000000000000000000000000");
+    let o = norm(&["expr", "2026-09-28 + 10 working days"]);
+    assert_eq!(
+        (code(&o), stdout(&o).trim()),
+        (0, "2026-10-16"),
+        "{}",
+        stderr(&o)
+    );
+    let o = norm(&["expr", "2027-03-01 + 1 working day"]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        stderr(&o).contains(
+            "2027-03-01 is outside the years the working-day calendar covers (2024–2026)"
+        ),
+        "{}",
+        stderr(&o)
+    );
     let o = norm(&["expr", "1 + true"]);
     assert_eq!(code(&o), 1);
     assert!(stderr(&o).contains("cannot apply `+`"), "{}", stderr(&o));

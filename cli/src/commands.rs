@@ -523,11 +523,7 @@ pub fn expr(
     };
     let program = engine.program();
     let selected = norm_runtime::decision::select_data(program, engine.data(), as_of);
-    let values = selected
-        .iter()
-        .map(|m| m.map(|m| m.values.clone()))
-        .collect();
-    let mut env = norm_runtime::interp::Env::new(program, Vec::new(), values);
+    let mut env = norm_runtime::interp::Env::with_modules(program, Vec::new(), &selected);
     match env.eval(&e) {
         Ok(v) => {
             match format {

@@ -57,6 +57,7 @@ fn ty_schema(types: &Types, ty: &Ty) -> Json {
         Ty::Percent => json!({"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?%$"}),
         Ty::Date => json!({"type": "string", "format": "date"}),
         Ty::Duration => json!({"type": "string", "pattern": "^-?[0-9]+ (days?|months?|years?)$"}),
+        Ty::WorkingDays => json!({"type": "string", "pattern": "^-?[0-9]+ working days?$"}),
         Ty::Text => json!({"type": "string"}),
         Ty::Enum(id) => {
             let variants = types

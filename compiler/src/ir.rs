@@ -155,6 +155,8 @@ pub struct DataModule {
     pub effective: Date,
     /// One value per schema field, in the schema's order.
     pub values: Vec<Value>,
+    /// The working-day table, for a `calendar` module.
+    pub calendar: Option<std::sync::Arc<crate::calendar::WorkingDayCalendar>>,
     pub span: Span,
 }
 
@@ -190,6 +192,7 @@ pub enum Builtin {
     Days,
     Months,
     Years,
+    WorkingDays,
 }
 
 impl Builtin {
@@ -201,6 +204,7 @@ impl Builtin {
             Builtin::Days => "days",
             Builtin::Months => "months",
             Builtin::Years => "years",
+            Builtin::WorkingDays => "working_days",
         }
     }
 }
@@ -231,6 +235,13 @@ pub enum ExprKind {
     Call(Builtin, Vec<Expr>),
     /// `int` widened to `decimal`.
     ToDecimal(Box<Expr>),
+    /// `date ± n working days`, on the calendar of data schema `schema`.
+    WorkingDays {
+        date: Box<Expr>,
+        count: Box<Expr>,
+        schema: u32,
+        backwards: bool,
+    },
 }
 
 impl BinOp {
@@ -412,6 +423,17 @@ impl Program {
                     self.write_expr(out, x, 0);
                 }
                 out.push(')');
+                Ok(())
+            }
+            ExprKind::WorkingDays {
+                date,
+                count,
+                backwards,
+                ..
+            } => {
+                self.write_expr(out, date, depth + 1);
+                out.push_str(if *backwards { " - " } else { " + " });
+                self.write_expr(out, count, depth + 1);
                 Ok(())
             }
             ExprKind::ToDecimal(x) => {

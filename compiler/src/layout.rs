@@ -44,7 +44,7 @@ pub fn layout_of(types: &Types, ty: &Ty) -> Option<Layout> {
     let l = |size, repr| Some(Layout { size, repr });
     match ty {
         Ty::Bool => l(8, Repr::Bool),
-        Ty::Int | Ty::Date | Ty::Enum(_) => l(8, Repr::I64),
+        Ty::Int | Ty::Date | Ty::Enum(_) | Ty::WorkingDays => l(8, Repr::I64),
         Ty::Decimal | Ty::Money | Ty::Percent => l(16, Repr::Dec),
         Ty::Duration => l(16, Repr::Dur),
         Ty::Text => l(16, Repr::Text),

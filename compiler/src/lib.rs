@@ -7,6 +7,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod calendar;
 pub mod check;
 pub mod date;
 pub mod diagnostic;

@@ -19,6 +19,8 @@ pub enum Ty {
     Percent,
     Date,
     Duration,
+    /// A number of working days (counted on the calendar data module).
+    WorkingDays,
     Text,
     Enum(u32),
     Struct(u32),
@@ -101,6 +103,7 @@ impl Types {
             Ty::Percent => "percentage".into(),
             Ty::Date => "date".into(),
             Ty::Duration => "duration".into(),
+            Ty::WorkingDays => "working days".into(),
             Ty::Text => "text".into(),
             Ty::Enum(i) => self
                 .enum_def(*i)
@@ -175,6 +178,7 @@ pub enum Value {
     Percent(Decimal),
     Date(Date),
     Duration(Duration),
+    WorkingDays(i64),
     Text(Arc<str>),
     Enum(u32, u32),
     /// Struct id and field values in declaration order.
@@ -214,6 +218,9 @@ impl fmt::Display for Value {
             Value::Percent(p) => write!(f, "{}%", show_decimal(&(p * Decimal::ONE_HUNDRED))),
             Value::Date(d) => write!(f, "{d}"),
             Value::Duration(d) => write!(f, "{d}"),
+            Value::WorkingDays(n) => {
+                write!(f, "{n} working day{}", if n.abs() == 1 { "" } else { "s" })
+            }
             Value::Text(t) => write!(f, "{t:?}"),
             Value::Enum(e, i) => write!(f, "#{e}.{i}"),
             Value::Struct(_, fields) => write!(f, "{{{} fields}}", fields.len()),

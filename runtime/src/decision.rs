@@ -161,11 +161,7 @@ pub fn evaluate<'p>(
     as_of: Date,
 ) -> Result<Outcome<'p>, EvalError> {
     let selected = select_data(program, modules, as_of);
-    let data = selected
-        .iter()
-        .map(|m| m.map(|m| m.values.clone()))
-        .collect();
-    let mut env = Env::new(program, facts, data);
+    let mut env = Env::with_modules(program, facts, &selected);
     env.eval_defs()?;
     let n = program.norms.len();
     let mut applicable = vec![false; n];
@@ -454,6 +450,10 @@ fn collect_leaves<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
             collect_leaves(c, out);
         }
         ExprKind::Quant { collection, .. } => collect_leaves(collection, out),
+        ExprKind::WorkingDays { date, count, .. } => {
+            collect_leaves(date, out);
+            collect_leaves(count, out);
+        }
         ExprKind::Set(xs)
         | ExprKind::List(xs)
         | ExprKind::Struct(_, xs)

@@ -216,6 +216,13 @@ fn read(types: &Types, ty: &Ty, v: &Json, path: &str, errors: &mut Vec<FactError
                 describe(v)
             )),
         },
+        Ty::WorkingDays => match v.as_str().and_then(parse_working_days) {
+            Some(n) => Value::WorkingDays(n),
+            None => fail(format!(
+                "expected a number of working days such as \"10 working days\", found {}",
+                describe(v)
+            )),
+        },
         Ty::Text => match v {
             Json::String(s) => Value::Text(s.as_str().into()),
             _ => fail(format!("expected text, found {}", describe(v))),
@@ -307,6 +314,14 @@ fn read(types: &Types, ty: &Ty, v: &Json, path: &str, errors: &mut Vec<FactError
     }
 }
 
+fn parse_working_days(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let n = s
+        .strip_suffix("working days")
+        .or_else(|| s.strip_suffix("working day"))?;
+    n.trim().replace('_', "").parse().ok()
+}
+
 fn parse_duration(s: &str) -> Option<norm_compiler::date::Duration> {
     let mut parts = s.split_whitespace();
     let n: i64 = parts.next()?.replace('_', "").parse().ok()?;
@@ -329,7 +344,9 @@ pub fn to_json(types: &Types, v: &Value) -> Json {
         Value::Int(i) => Json::from(*i),
         Value::Decimal(d) => Json::String(show_decimal(d)),
         Value::Money(d) => money_json(d),
-        Value::Percent(_) | Value::Duration(_) | Value::Date(_) => Json::String(v.to_string()),
+        Value::Percent(_) | Value::Duration(_) | Value::WorkingDays(_) | Value::Date(_) => {
+            Json::String(v.to_string())
+        }
         Value::Text(t) => Json::String(t.to_string()),
         Value::Enum(..) => Json::String(types.show_value(v)),
         Value::Struct(id, fields) => {

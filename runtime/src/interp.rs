@@ -7,13 +7,16 @@
 //! applicable case, or two applicable cases that disagree); each is an [`EvalError`] naming the
 //! span, never a wrap or a panic.
 
+use norm_compiler::calendar::{CalendarError, WorkingDayCalendar};
 use norm_compiler::date::Date;
+use norm_compiler::ir::DataModule;
 use norm_compiler::ir::{BinOp, Builtin, Def, Expr, ExprKind, Program};
 use norm_compiler::span::Span;
 use norm_compiler::syntax::ast::Quantifier;
 use norm_compiler::value::{Ty, Value};
 use rust_decimal::Decimal;
 use serde::Serialize;
+use std::sync::Arc;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -22,6 +25,7 @@ pub enum EvalErrorKind {
     DivisionByZero,
     InexactDivision,
     DateOutOfRange,
+    OutsideCalendar,
     NoApplicableDefinition,
     Conflict,
     MissingData,
@@ -65,6 +69,8 @@ pub struct Env<'p> {
     /// Per schema, the values of the module in force (`None`: no module loaded for it).
     pub data: Vec<Option<Vec<Value>>>,
     pub defs: Vec<Option<Value>>,
+    /// Per schema, the working-day table of the module in force (calendar schemas only).
+    pub calendars: Vec<Option<Arc<WorkingDayCalendar>>>,
     locals: Vec<Value>,
 }
 
@@ -75,8 +81,30 @@ impl<'p> Env<'p> {
             facts,
             data,
             defs: vec![None; program.defs.len()],
+            calendars: Vec::new(),
             locals: Vec::new(),
         }
+    }
+
+    /// Env over the data modules in force (values and working-day tables).
+    pub fn with_modules(
+        program: &'p Program,
+        facts: Vec<Value>,
+        selected: &[Option<&DataModule>],
+    ) -> Env<'p> {
+        let mut env = Env::new(
+            program,
+            facts,
+            selected
+                .iter()
+                .map(|m| m.map(|m| m.values.clone()))
+                .collect(),
+        );
+        env.calendars = selected
+            .iter()
+            .map(|m| m.and_then(|m| m.calendar.clone()))
+            .collect();
+        env
     }
 
     /// Evaluates every definition, in dependency order.
@@ -290,6 +318,43 @@ impl<'p> Env<'p> {
                     .collect::<Result<Vec<_>, _>>()?;
                 call(*b, vs, e.span)
             }
+            ExprKind::WorkingDays {
+                date,
+                count,
+                schema,
+                backwards,
+            } => {
+                let (Value::Date(d), Value::WorkingDays(n)) = (self.eval(date)?, self.eval(count)?)
+                else {
+                    return Err(internal(e.span));
+                };
+                let Some(Some(cal)) = self.calendars.get(*schema as usize) else {
+                    return Err(EvalError::new(
+                        EvalErrorKind::MissingData,
+                        "no working-day calendar is in force: load the `calendar` data module",
+                        e.span,
+                    ));
+                };
+                let signed = if *backwards {
+                    n.checked_neg().ok_or_else(|| overflow(e.span))?
+                } else {
+                    n
+                };
+                let sign = if *backwards { '-' } else { '+' };
+                cal.add(d, signed).map(Value::Date).map_err(|err| {
+                    let covered = format!("{}–{}", cal.first_year, cal.last_year);
+                    let message = match err {
+                        CalendarError::StartOutside(day) => {
+                            format!("{day} is outside the years the working-day calendar covers ({covered})")
+                        }
+                        CalendarError::ResultOutside => format!(
+                            "{d} {sign} {} falls outside the years the working-day calendar covers ({covered})",
+                            Value::WorkingDays(n.abs())
+                        ),
+                    };
+                    EvalError::new(EvalErrorKind::OutsideCalendar, message, e.span)
+                })
+            }
             ExprKind::ToDecimal(x) => match self.eval(x)? {
                 Value::Int(i) => Ok(Value::Decimal(Decimal::from(i))),
                 _ => Err(internal(e.span)),
@@ -434,6 +499,12 @@ fn call(b: Builtin, args: Vec<Value>, span: Span) -> Result<Value, EvalError> {
             }
             _ => return Err(internal(span)),
         },
+        Builtin::WorkingDays => {
+            let Value::Int(n) = first else {
+                return Err(internal(span));
+            };
+            Value::WorkingDays(n)
+        }
         Builtin::Days | Builtin::Months | Builtin::Years => {
             let Value::Int(n) = first else {
                 return Err(internal(span));

@@ -173,6 +173,10 @@ impl Checker<'_> {
                 }
                 None => self.bad_number(text, span),
             },
+            ast::ExprKind::WorkingDays(text) => match parse_int(text) {
+                Some(n) => konst(Value::WorkingDays(n), Ty::WorkingDays, span),
+                None => self.bad_number(text, span),
+            },
             ast::ExprKind::Date(text) => match Date::parse(text) {
                 Some(d) => konst(Value::Date(d), Ty::Date, span),
                 None => {
@@ -529,16 +533,28 @@ impl Checker<'_> {
             "days" => Builtin::Days,
             "months" => Builtin::Months,
             "years" => Builtin::Years,
+            "working_days" => Builtin::WorkingDays,
             other => {
                 let mut d = Diagnostic::error("E0107", format!("unknown function `{other}`"))
                     .at(f.span, "no such function");
                 if let Some(s) = super::suggest(
                     other,
-                    ["min", "max", "size", "days", "months", "years"].into_iter(),
+                    [
+                        "min",
+                        "max",
+                        "size",
+                        "days",
+                        "months",
+                        "years",
+                        "working_days",
+                    ]
+                    .into_iter(),
                 ) {
                     d = d.help(format!("did you mean `{s}`?"));
                 } else {
-                    d = d.note("the functions are min, max, size, days, months and years");
+                    d = d.note(
+                        "the functions are min, max, size, days, months, years and working_days",
+                    );
                 }
                 self.error(d);
                 return err_expr(span);
@@ -611,14 +627,19 @@ impl Checker<'_> {
                     span,
                 }
             }
-            Builtin::Days | Builtin::Months | Builtin::Years => {
+            Builtin::Days | Builtin::Months | Builtin::Years | Builtin::WorkingDays => {
                 let Some(a) = args.first() else {
                     return err_expr(span);
                 };
                 let a = self.expect(a, &Ty::Int, scope, &format!("the argument of `{}`", f.node));
+                let ty = if builtin == Builtin::WorkingDays {
+                    Ty::WorkingDays
+                } else {
+                    Ty::Duration
+                };
                 Expr {
                     kind: ExprKind::Call(builtin, vec![a]),
-                    ty: Ty::Duration,
+                    ty,
                     span,
                 }
             }
@@ -806,6 +827,21 @@ impl Checker<'_> {
             (ast::BinOp::Mul, a, Percent) if num(a) => (op, Decimal, widen(x), y),
             (ast::BinOp::Div, Money, a) if num(a) => (op, Money, x, widen(y)),
             (ast::BinOp::Div, Money, Money) => (op, Decimal, x, y),
+            (ast::BinOp::Add | ast::BinOp::Sub, Date, WorkingDays) => {
+                let Some(schema) = self.calendar_schema(span) else {
+                    return err_expr(span);
+                };
+                return Expr {
+                    kind: ExprKind::WorkingDays {
+                        date: Box::new(x),
+                        count: Box::new(y),
+                        schema,
+                        backwards: op == ast::BinOp::Sub,
+                    },
+                    ty: Date,
+                    span,
+                };
+            }
             (ast::BinOp::Add, Date, Duration) => (op, Date, x, y),
             (ast::BinOp::Add, Duration, Date) => (op, Date, y, x),
             (ast::BinOp::Sub, Date, Duration) => (op, Date, x, y),
@@ -842,6 +878,37 @@ impl Checker<'_> {
             ty: result,
             span,
         }
+    }
+
+    /// The law's `calendar` schema, which working-day arithmetic reads.
+    fn calendar_schema(&mut self, span: Span) -> Option<u32> {
+        let want = [
+            ("covers", Ty::Set(Box::new(Ty::Int))),
+            ("holidays", Ty::Set(Box::new(Ty::Date))),
+            ("make_up_days", Ty::Set(Box::new(Ty::Date))),
+        ];
+        let found = self.schemas.get(crate::calendar::SCHEMA).copied();
+        let ok = found
+            .and_then(|s| self.program.schemas.get(s as usize))
+            .is_some_and(|s| {
+                s.fields.len() == want.len()
+                    && s.fields
+                        .iter()
+                        .zip(want.iter())
+                        .all(|(f, (n, t))| f.name == *n && f.ty == *t)
+            });
+        if !ok {
+            self.error(
+                Diagnostic::error(
+                    "E0216",
+                    "working-day arithmetic needs the law's `calendar` data schema",
+                )
+                .at(span, "counts working days")
+                .help(format!("declare it: `{}`", crate::calendar::SCHEMA_DECL)),
+            );
+            return None;
+        }
+        found
     }
 
     fn quant(

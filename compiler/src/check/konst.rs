@@ -27,6 +27,137 @@ impl Checker<'_> {
     }
 }
 
+/// The constant elements of a set or list literal, with their spans.
+fn elements(e: Option<&Expr>) -> Vec<(Value, crate::span::Span)> {
+    match e.map(|e| &e.kind) {
+        Some(ExprKind::Set(items) | ExprKind::List(items)) => items
+            .iter()
+            .filter_map(|x| fold(x).map(|v| (v, x.span)))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+impl Checker<'_> {
+    /// A value listed twice in a published set is a mistake in the data, not a no-op.
+    fn no_duplicates(&mut self, e: &Expr) {
+        let ExprKind::Set(_) = &e.kind else { return };
+        let items = elements(Some(e));
+        for (i, (v, span)) in items.iter().enumerate() {
+            if let Some((_, first)) = items.iter().take(i).find(|(w, _)| w == v) {
+                let shown = self.types.show_value(v);
+                self.error(
+                    Diagnostic::error("E0165", format!("`{shown}` is listed twice"))
+                        .at(*span, "again here")
+                        .also(*first, "first here"),
+                );
+            }
+        }
+    }
+
+    /// Validates a `calendar` module and builds its working-day table.
+    fn calendar(
+        &mut self,
+        exprs: &[Option<Expr>],
+        name_span: crate::span::Span,
+    ) -> Option<crate::calendar::WorkingDayCalendar> {
+        let years = elements(exprs.first().and_then(Option::as_ref));
+        let holidays = elements(exprs.get(1).and_then(Option::as_ref));
+        let make_up = elements(exprs.get(2).and_then(Option::as_ref));
+        let before = self.diagnostics.len();
+        let mut ys: Vec<i64> = years
+            .iter()
+            .filter_map(|(v, _)| {
+                if let Value::Int(y) = v {
+                    Some(*y)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        ys.sort_unstable();
+        ys.dedup();
+        if ys.is_empty() {
+            self.error(
+                Diagnostic::error("E0166", "the calendar covers no year")
+                    .at(name_span, "`covers` is empty"),
+            );
+            return None;
+        }
+        for w in ys.windows(2) {
+            if let [a, b] = w {
+                if b - a != 1 {
+                    let span = years
+                        .iter()
+                        .find(|(v, _)| *v == Value::Int(*b))
+                        .map(|(_, s)| *s)
+                        .unwrap_or(name_span);
+                    self.error(
+                        Diagnostic::error(
+                            "E0167",
+                            format!("the calendar covers {a} and {b} but not the years between"),
+                        )
+                        .at(span, "after a gap")
+                        .help(if b - a == 2 {
+                            format!("add the holidays and make-up days of {}", a + 1)
+                        } else {
+                            format!(
+                                "add the holidays and make-up days of {} to {}",
+                                a + 1,
+                                b - 1
+                            )
+                        }),
+                    );
+                }
+            }
+        }
+        let (first, last) = (
+            ys.first().copied().unwrap_or(0),
+            ys.last().copied().unwrap_or(0),
+        );
+        let dates = |list: &[(Value, crate::span::Span)],
+                     what: &str,
+                     checker: &mut Self|
+         -> Vec<Date> {
+            let mut out = Vec::new();
+            for (v, span) in list {
+                let Value::Date(d) = v else { continue };
+                let year = i64::from(d.ymd().0);
+                if year < first || year > last {
+                    checker.error(
+                        Diagnostic::error("E0168", format!("{what} {d} is outside the years the calendar covers ({first}–{last})"))
+                            .at(*span, "outside `covers`"),
+                    );
+                }
+                out.push(*d);
+            }
+            out
+        };
+        let h = dates(&holidays, "holiday", self);
+        let m = dates(&make_up, "make-up day", self);
+        for (v, span) in &make_up {
+            let Value::Date(d) = v else { continue };
+            if d.weekday() < 5 {
+                self.error(
+                    Diagnostic::error("E0169", format!("make-up day {d} is not a weekend day"))
+                        .at(*span, "a weekday is a working day anyway")
+                        .help("make-up days are the Saturdays and Sundays the State Council declares working days"),
+                );
+            }
+            if h.contains(d) {
+                self.error(
+                    Diagnostic::error("E0173", format!("{d} is both a holiday and a make-up day"))
+                        .at(*span, "listed as both"),
+                );
+            }
+        }
+        if self.diagnostics.len() > before {
+            return None;
+        }
+        crate::calendar::WorkingDayCalendar::build(&ys, &h, &m)
+    }
+}
+
 fn fold(e: &Expr) -> Option<Value> {
     match &e.kind {
         ExprKind::Const(v) => Some(v.clone()),
@@ -135,6 +266,7 @@ pub fn check_data_file(
                     continue;
                 };
                 let mut values: Vec<Option<Value>> = vec![None; schema.fields.len()];
+                let mut exprs: Vec<Option<Expr>> = vec![None; schema.fields.len()];
                 let mut ok = true;
                 for (field, e) in entries {
                     let Some(fi) = schema.fields.iter().position(|f| f.name == field.node) else {
@@ -159,6 +291,10 @@ pub fn check_data_file(
                         .unwrap_or(Ty::Error);
                     let mut scope = Scope::constant();
                     let x = c.expect(e, &ty, &mut scope, &format!("field `{}`", field.node));
+                    c.no_duplicates(&x);
+                    if let Some(slot) = exprs.get_mut(fi) {
+                        *slot = Some(x.clone());
+                    }
                     match c.const_value(&x) {
                         Some(v) => {
                             if let Some(slot) = values.get_mut(fi) {
@@ -197,12 +333,21 @@ pub fn check_data_file(
                     }
                     continue;
                 }
+                let calendar = if schema.name == crate::calendar::SCHEMA {
+                    match c.calendar(&exprs, name.span) {
+                        Some(cal) => Some(std::sync::Arc::new(cal)),
+                        None => continue,
+                    }
+                } else {
+                    None
+                };
                 out.push(ir::DataModule {
                     schema: schema_idx,
                     name: name.node.clone(),
                     version: version.node.clone(),
                     effective: date,
                     values: values.into_iter().flatten().collect(),
+                    calendar,
                     span: item.span,
                 });
             }

@@ -286,6 +286,8 @@ pub enum ExprKind {
     Money(String),
     /// A number followed by a unit.
     Duration(String, Unit),
+    /// A number followed by `working days`.
+    WorkingDays(String),
     Date(String),
     Str(String),
     Name(String),

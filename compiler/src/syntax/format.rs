@@ -633,6 +633,9 @@ pub fn expr_str(e: &Expr) -> String {
             };
             format!("{n} {unit}")
         }
+        ExprKind::WorkingDays(n) => {
+            format!("{n} working {}", if n == "1" { "day" } else { "days" })
+        }
         ExprKind::Str(s) => quote(s),
         ExprKind::Name(n) => n.clone(),
         ExprKind::Field(b, f) => format!("{}.{}", expr_str(b), f.node),

@@ -190,6 +190,9 @@ pub enum Tok<'a> {
     /// `100_000 CNY`: one token, so the grammar stays LR(1).
     #[regex(r"[0-9][0-9_]*(\.[0-9][0-9_]*)?[ \t]+CNY", |l| l.slice())]
     Money(&'a str),
+    /// `10 working days`: counted on the working-day calendar.
+    #[regex(r"[0-9][0-9_]*[ \t]+working[ \t]+days?", |l| l.slice())]
+    WorkingDuration(&'a str),
     /// `10 days`, `6 months`, `1 year`.
     #[regex(r"[0-9][0-9_]*[ \t]+(days?|months?|years?)", |l| l.slice())]
     Duration(&'a str),
@@ -341,7 +344,12 @@ fn unknown(file: FileId, src: &str, start: usize, end: usize) -> Diagnostic {
 /// Describes a token for "expected … found …" messages.
 pub fn describe(tok: &Tok<'_>) -> String {
     match tok {
-        Tok::Int(s) | Tok::Decimal(s) | Tok::Percent(s) | Tok::Money(s) | Tok::Duration(s) => {
+        Tok::Int(s)
+        | Tok::Decimal(s)
+        | Tok::Percent(s)
+        | Tok::Money(s)
+        | Tok::Duration(s)
+        | Tok::WorkingDuration(s) => {
             format!("number `{s}`")
         }
         Tok::Date(s) => format!("date `{s}`"),
@@ -441,7 +449,7 @@ pub fn token_text(tok: &Tok<'_>) -> &'static str {
         Decimal(_) => "number",
         Percent(_) => "percentage",
         Money(_) => "amount",
-        Duration(_) => "duration",
+        Duration(_) | WorkingDuration(_) => "duration",
         Date(_) => "date",
         Str(_) => "string",
         Ident(_) => "name",
