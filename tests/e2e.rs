@@ -150,7 +150,7 @@ fn decision_json_follows_the_contract() {
         .as_array()
         .map(|a| a.iter().filter_map(|m| m["name"].as_str()).collect())
         .unwrap_or_default();
-    assert_eq!(data, vec!["negative_list", "thresholds"]);
+    assert_eq!(data, vec!["negative_list", "thresholds", "calendar"]);
     assert_eq!(ids(&d, "norms"), vec!["national_registry"]);
     let n = &d["norms"][0];
     assert_eq!(n["kind"], "obligation");

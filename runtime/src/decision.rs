@@ -725,6 +725,7 @@ mod tests {
             version: v.into(),
             effective: Date::parse(date).unwrap_or(Date::EPOCH),
             values: vec![Value::Int(n)],
+            calendar: None,
             span: Default::default(),
         };
         let data = vec![module("1", "2026-01-01", 1), module("2", "2027-01-01", 2)];

@@ -85,30 +85,30 @@ impl Checker<'_> {
             return None;
         }
         for w in ys.windows(2) {
-            if let [a, b] = w {
-                if b - a != 1 {
-                    let span = years
-                        .iter()
-                        .find(|(v, _)| *v == Value::Int(*b))
-                        .map(|(_, s)| *s)
-                        .unwrap_or(name_span);
-                    self.error(
-                        Diagnostic::error(
-                            "E0167",
-                            format!("the calendar covers {a} and {b} but not the years between"),
+            if let [a, b] = w
+                && b - a != 1
+            {
+                let span = years
+                    .iter()
+                    .find(|(v, _)| *v == Value::Int(*b))
+                    .map(|(_, s)| *s)
+                    .unwrap_or(name_span);
+                self.error(
+                    Diagnostic::error(
+                        "E0167",
+                        format!("the calendar covers {a} and {b} but not the years between"),
+                    )
+                    .at(span, "after a gap")
+                    .help(if b - a == 2 {
+                        format!("add the holidays and make-up days of {}", a + 1)
+                    } else {
+                        format!(
+                            "add the holidays and make-up days of {} to {}",
+                            a + 1,
+                            b - 1
                         )
-                        .at(span, "after a gap")
-                        .help(if b - a == 2 {
-                            format!("add the holidays and make-up days of {}", a + 1)
-                        } else {
-                            format!(
-                                "add the holidays and make-up days of {} to {}",
-                                a + 1,
-                                b - 1
-                            )
-                        }),
-                    );
-                }
+                    }),
+                );
             }
         }
         let (first, last) = (
