@@ -291,6 +291,58 @@ fn expr_and_schema() {
     );
 }
 
+#[test]
+fn why_not_names_the_failed_condition_and_the_change() {
+    let o = norm(&[
+        "eval",
+        "stdlib/mail",
+        "--facts",
+        "examples/provincial_chatbot.json",
+        "--as-of",
+        "2026-12-01",
+        "--why-not",
+        "national_registry",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stdout(&o)
+            .contains("`actor.registered_users` would need to exceed 1,000,000; it is 50,000"),
+        "{}",
+        stdout(&o)
+    );
+    let o = norm(&[
+        "eval",
+        "stdlib/mail",
+        "--facts",
+        "examples/research_lab.json",
+        "--as-of",
+        "2026-12-01",
+        "--why-not",
+        "provincial_registry",
+        "--format",
+        "json",
+    ]);
+    let w = &json(&o)["why_not"];
+    assert_eq!(w["status"], "defeated");
+    assert_eq!(w["defeated_by"], serde_json::json!(["research_exemption"]));
+    let o = norm(&[
+        "eval",
+        "stdlib/mail",
+        "--facts",
+        "examples/research_lab.json",
+        "--as-of",
+        "2026-12-01",
+        "--why-not",
+        "national_registr",
+    ]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        stderr(&o).contains("did you mean `national_registry`?"),
+        "{}",
+        stderr(&o)
+    );
+}
+
 // ---- the command line ----------------------------------------------------------------------
 
 #[test]

@@ -126,6 +126,7 @@ pub fn eval(
     as_of_arg: Option<&str>,
     data: Option<&[PathBuf]>,
     explain: bool,
+    why_not: Option<&str>,
     format: Format,
 ) -> u8 {
     let as_of = match as_of(as_of_arg, format) {
@@ -169,7 +170,13 @@ pub fn eval(
             return fail(format, "facts", &msg, None);
         }
     };
-    match engine.decide(&json, as_of, explain) {
+    let decided = engine.decide(&json, as_of, explain).and_then(|mut d| {
+        if let Some(id) = why_not {
+            d.why_not = Some(engine.why_not(&json, as_of, id)?);
+        }
+        Ok(d)
+    });
+    match decided {
         Ok(decision) => {
             match format {
                 Format::Json => match serde_json::to_value(&decision) {
@@ -203,6 +210,7 @@ fn decide_error(engine: &Engine, facts: &Path, err: &DecideError, format: Format
                     eprintln!("error: {}: {e}", facts.display());
                 }
             }
+            DecideError::UnknownNorm { .. } => eprintln!("error: {err}"),
             DecideError::Evaluation { error, .. } => {
                 let mut d =
                     Diagnostic::error("E0400", format!("evaluation failed: {}", error.message));
@@ -340,6 +348,24 @@ fn print_decision(engine: &Engine, d: &Decision) {
                 other => other.to_string(),
             };
             println!("  {k} = {shown}");
+        }
+    }
+    if let Some(w) = &d.why_not {
+        println!("\nWhy not {} {} (Art. {}):", w.kind, w.norm, w.article);
+        match w.status {
+            "applies" => println!("  it applies."),
+            "defeated" => println!(
+                "  its conditions hold, but it is defeated by {}.",
+                w.defeated_by.join(", ")
+            ),
+            _ => {
+                for f in &w.failed {
+                    println!("  ✗ {}", f.condition);
+                    if let Some(c) = &f.change {
+                        println!("      {c}");
+                    }
+                }
+            }
         }
     }
     if let Some(ex) = &d.explanation {

@@ -64,6 +64,9 @@ enum Command {
         /// Explain each norm: the conditions that held and the exceptions considered
         #[arg(long)]
         explain: bool,
+        /// Explain why this norm does not apply, and what change to the facts would make it apply
+        #[arg(long, value_name = "ID")]
+        why_not: Option<String>,
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
@@ -131,6 +134,7 @@ fn run(cli: Cli) -> ExitCode {
             data,
             engine: _,
             explain,
+            why_not,
             format,
         } => commands::eval(
             &law,
@@ -138,6 +142,7 @@ fn run(cli: Cli) -> ExitCode {
             as_of.as_deref(),
             data.as_deref(),
             explain,
+            why_not.as_deref(),
             format,
         ),
         Command::Test { paths } => commands::test(&paths),

@@ -28,6 +28,9 @@ pub struct Decision {
     pub values: serde_json::Map<String, Json>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explanation: Option<Vec<Explanation>>,
+    /// With `--why-not ID`: why that norm does not apply.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why_not: Option<crate::why::WhyNot>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -264,6 +267,7 @@ pub fn decide(
         conflicts: Vec::new(),
         values: serde_json::Map::new(),
         explanation: None,
+        why_not: None,
     };
     for i in order {
         let Some(n) = program.norms.get(i) else {

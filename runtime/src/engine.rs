@@ -90,6 +90,12 @@ impl std::fmt::Debug for LoadError {
 pub enum DecideError {
     /// The facts do not match the law's declared facts.
     Facts { errors: Vec<FactError> },
+    /// `--why-not` named a norm the law does not have.
+    UnknownNorm {
+        id: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        suggestion: Option<String>,
+    },
     /// Evaluation failed (overflow, a conflict between definitions, …).
     Evaluation {
         #[serde(flatten)]
@@ -111,6 +117,10 @@ impl std::fmt::Display for DecideError {
                 }
                 Ok(())
             }
+            DecideError::UnknownNorm { id, suggestion } => match suggestion {
+                Some(s) => write!(f, "the law has no norm `{id}`; did you mean `{s}`?"),
+                None => write!(f, "the law has no norm `{id}`"),
+            },
             DecideError::Evaluation { error, location } => match location {
                 Some(l) => write!(f, "{l}: {}", error.message),
                 None => write!(f, "{}", error.message),
@@ -220,6 +230,28 @@ impl Engine {
     ) -> Result<Decision, DecideError> {
         let s = &self.snapshot;
         decision::decide(&s.program, facts, &s.data, as_of, explain).map_err(|e| self.eval_error(e))
+    }
+
+    /// Why norm `id` does not apply to this case (or that it does).
+    pub fn why_not(
+        &self,
+        facts: &serde_json::Value,
+        as_of: Date,
+        id: &str,
+    ) -> Result<crate::why::WhyNot, DecideError> {
+        let s = &self.snapshot;
+        let Some((norm, _)) = s.program.norm_by_id(id) else {
+            let ids: Vec<&str> = s.program.norms.iter().map(|n| n.id.as_str()).collect();
+            return Err(DecideError::UnknownNorm {
+                id: id.to_string(),
+                suggestion: norm_compiler::check::suggest(id, ids.into_iter()),
+            });
+        };
+        let values =
+            facts::read_facts(&s.program, facts).map_err(|errors| DecideError::Facts { errors })?;
+        let mut out = crate::decision::evaluate(&s.program, values, &s.data, as_of)
+            .map_err(|e| self.eval_error(e))?;
+        crate::why::why_not(&s.program, &mut out, norm).map_err(|e| self.eval_error(e))
     }
 
     pub fn eval_error(&self, error: EvalError) -> DecideError {

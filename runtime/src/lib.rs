@@ -10,6 +10,7 @@ pub mod facts;
 pub mod interp;
 pub mod jit;
 pub mod testing;
+pub mod why;
 
 pub use decision::Decision;
 pub use engine::{DecideError, Engine, FsLoader, LoadError};

@@ -1,0 +1,247 @@
+//! `--why-not`: for a norm that does not apply, the conditions that failed and, where one can
+//! be computed, the smallest change to the facts that would make each hold ("`actor.
+//! registered_users` would need to exceed 1000000; it is 850000").
+//!
+//! The search follows the condition's structure: the failed parts of an `and`, every part of a
+//! failed `or`, into the definitions a condition reads (a few levels deep), down to comparisons
+//! and yes/no facts, where the change is stated against the value the case has.
+
+use crate::decision::Outcome;
+use crate::interp::{Env, EvalError};
+use norm_compiler::ir::{BinOp, Expr, ExprKind, Program};
+use norm_compiler::value::Value;
+
+use serde::Serialize;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WhyNot {
+    pub norm: String,
+    pub kind: &'static str,
+    pub article: String,
+    /// `applies`, `defeated` or `not_applicable`.
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub defeated_by: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failed: Vec<Failure>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Failure {
+    /// The condition that does not hold, as written (names resolved).
+    pub condition: String,
+    /// What would make it hold, stated against the case's value, where one can be computed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change: Option<String>,
+}
+
+const MAX_DEPTH: u32 = 4;
+
+pub fn why_not(program: &Program, out: &mut Outcome<'_>, norm: u32) -> Result<WhyNot, EvalError> {
+    let Some(n) = program.norms.get(norm as usize) else {
+        return Err(EvalError::new(
+            crate::interp::EvalErrorKind::Internal,
+            "no such norm",
+            Default::default(),
+        ));
+    };
+    let article = program
+        .article(n)
+        .map(|a| a.number.to_string())
+        .unwrap_or_default();
+    let applies = out.applies.get(norm as usize) == Some(&true);
+    let held = out.applicable.get(norm as usize) == Some(&true);
+    let mut w = WhyNot {
+        norm: n.id.clone(),
+        kind: n.kind.keyword(),
+        article,
+        status: if applies {
+            "applies"
+        } else if held {
+            "defeated"
+        } else {
+            "not_applicable"
+        },
+        defeated_by: Vec::new(),
+        failed: Vec::new(),
+    };
+    if held && !applies {
+        w.defeated_by = n
+            .defeaters
+            .iter()
+            .filter(|d| out.applies.get(**d as usize) == Some(&true))
+            .filter_map(|d| program.norms.get(*d as usize).map(|m| m.id.clone()))
+            .collect();
+    }
+    if !held {
+        if let Some(cond) = &n.when {
+            failures(program, &mut out.env, cond, 0, &mut w.failed)?;
+        }
+    }
+    Ok(w)
+}
+
+fn failures(
+    program: &Program,
+    env: &mut Env<'_>,
+    e: &Expr,
+    depth: u32,
+    out: &mut Vec<Failure>,
+) -> Result<(), EvalError> {
+    if env.eval_bool(e)? {
+        return Ok(());
+    }
+    let show = |x: &Expr| program.show_expr(x);
+    let value = |env: &mut Env<'_>, x: &Expr| -> Result<String, EvalError> {
+        Ok(match env.eval(x)? {
+            Value::Int(i) => grouped(i),
+            v => program.types.show_value(&v),
+        })
+    };
+    match &e.kind {
+        ExprKind::Bin(BinOp::And, a, b) => {
+            failures(program, env, a, depth, out)?;
+            failures(program, env, b, depth, out)?;
+        }
+        ExprKind::Bin(BinOp::Or, a, b) => {
+            // Each alternative would do; say what each one needs.
+            let mut alternatives = Vec::new();
+            failures(program, env, a, depth, &mut alternatives)?;
+            failures(program, env, b, depth, &mut alternatives)?;
+            let changes: Vec<String> = alternatives
+                .iter()
+                .filter_map(|f| f.change.clone())
+                .collect();
+            out.push(Failure {
+                condition: show(e),
+                change: (!changes.is_empty())
+                    .then(|| format!("any one of: {}", changes.join("; or "))),
+            });
+        }
+        ExprKind::Def(i) if depth < MAX_DEPTH => {
+            let def = program.defs.get(*i as usize);
+            let no_exception_applies = match def {
+                Some(d) => {
+                    let mut any = false;
+                    for x in &d.exceptions {
+                        any |= env.eval_bool(&x.when)?;
+                    }
+                    !any
+                }
+                None => false,
+            };
+            match def.and_then(|d| d.base.as_ref()) {
+                Some(base) if no_exception_applies => {
+                    let before = out.len();
+                    failures(program, env, base, depth + 1, out)?;
+                    if out.len() == before {
+                        out.push(Failure {
+                            condition: show(e),
+                            change: Some(format!("`{}` would need to hold", show(e))),
+                        });
+                    }
+                }
+                _ => out.push(Failure {
+                    condition: show(e),
+                    change: Some(format!("`{}` would need to hold", show(e))),
+                }),
+            }
+        }
+        ExprKind::Not(x) => {
+            let change = is_leaf(x).then(|| format!("`{}` would need to be false", show(x)));
+            out.push(Failure {
+                condition: show(e),
+                change,
+            });
+        }
+        ExprKind::Bin(
+            op @ (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne),
+            a,
+            b,
+        ) => {
+            let change = if is_leaf(a) {
+                let (target, now) = (value(env, b)?, value(env, a)?);
+                Some(format!(
+                    "`{}` would need to {} {target}; it is {now}",
+                    show(a),
+                    verb(*op)
+                ))
+            } else if is_leaf(b) {
+                let (target, now) = (value(env, a)?, value(env, b)?);
+                Some(format!(
+                    "`{}` would need to {} {target}; it is {now}",
+                    show(b),
+                    verb(mirror(*op))
+                ))
+            } else {
+                None
+            };
+            out.push(Failure {
+                condition: show(e),
+                change,
+            });
+        }
+        ExprKind::Bin(BinOp::In, a, b) if is_leaf(a) => {
+            let (set, now) = (value(env, b)?, value(env, a)?);
+            out.push(Failure {
+                condition: show(e),
+                change: Some(format!(
+                    "`{}` would need to be one of {set}; it is {now}",
+                    show(a)
+                )),
+            });
+        }
+        _ if is_leaf(e) => out.push(Failure {
+            condition: show(e),
+            change: Some(format!("`{}` would need to be true", show(e))),
+        }),
+        _ => out.push(Failure {
+            condition: show(e),
+            change: None,
+        }),
+    }
+    Ok(())
+}
+
+/// A fact, a field of one, a data value or a definition: something the case states.
+fn is_leaf(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Fact(_) | ExprKind::Data(..) | ExprKind::Def(_) => true,
+        ExprKind::Field(b, _) => is_leaf(b),
+        _ => false,
+    }
+}
+
+/// `1000000` → `1,000,000`.
+fn grouped(i: i64) -> String {
+    let digits = i.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (k, c) in digits.chars().enumerate() {
+        if k > 0 && (digits.len() - k) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if i < 0 { format!("-{out}") } else { out }
+}
+
+fn verb(op: BinOp) -> &'static str {
+    match op {
+        BinOp::Lt => "be less than",
+        BinOp::Le => "be at most",
+        BinOp::Gt => "exceed",
+        BinOp::Ge => "be at least",
+        BinOp::Eq => "equal",
+        _ => "differ from",
+    }
+}
+
+fn mirror(op: BinOp) -> BinOp {
+    match op {
+        BinOp::Lt => BinOp::Gt,
+        BinOp::Le => BinOp::Ge,
+        BinOp::Gt => BinOp::Lt,
+        BinOp::Ge => BinOp::Le,
+        other => other,
+    }
+}
