@@ -73,10 +73,8 @@ pub fn why_not(program: &Program, out: &mut Outcome<'_>, norm: u32) -> Result<Wh
             .filter_map(|d| program.norms.get(*d as usize).map(|m| m.id.clone()))
             .collect();
     }
-    if !held {
-        if let Some(cond) = &n.when {
-            failures(program, &mut out.env, cond, 0, &mut w.failed)?;
-        }
+    if !held && let Some(cond) = &n.when {
+        failures(program, &mut out.env, cond, 0, &mut w.failed)?;
     }
     Ok(w)
 }
@@ -217,7 +215,7 @@ fn grouped(i: i64) -> String {
     let digits = i.unsigned_abs().to_string();
     let mut out = String::new();
     for (k, c) in digits.chars().enumerate() {
-        if k > 0 && (digits.len() - k) % 3 == 0 {
+        if k > 0 && (digits.len() - k).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
