@@ -70,7 +70,11 @@ pub fn compile(loader: &dyn Loader, paths: &[PathBuf]) -> Compilation {
         return c;
     }
     let asts: Vec<ast::File> = c.law_files.iter().map(|f| f.ast.clone()).collect();
-    let (program, diags) = check::check_law(&asts);
+    let (program, mut diags) = check::check_law(&asts);
+    if c.diagnostics.iter().any(Diagnostic::is_error) {
+        // Syntax errors hid some uses: "never used" warnings would be noise.
+        diags.retain(|d| !matches!(d.code, "W0103" | "W0104"));
+    }
     let law_ok =
         !diags.iter().any(Diagnostic::is_error) && !c.diagnostics.iter().any(Diagnostic::is_error);
     c.diagnostics.extend(diags);

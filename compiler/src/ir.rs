@@ -244,6 +244,61 @@ pub enum ExprKind {
     },
 }
 
+impl Expr {
+    /// Calls `f` on this expression and every expression inside it (iteratively: no deep
+    /// recursion however nested the expression is).
+    pub fn visit(&self, f: &mut impl FnMut(&Expr)) {
+        let mut stack = vec![self];
+        while let Some(e) = stack.pop() {
+            f(e);
+            match &e.kind {
+                ExprKind::Const(_)
+                | ExprKind::Fact(_)
+                | ExprKind::Data(..)
+                | ExprKind::Def(_)
+                | ExprKind::Local(_) => {}
+                ExprKind::Field(x, _)
+                | ExprKind::Not(x)
+                | ExprKind::Neg(x)
+                | ExprKind::ToDecimal(x) => stack.push(x),
+                ExprKind::Bin(_, a, b) => stack.extend([&**a, &**b]),
+                ExprKind::If(a, b, c) => stack.extend([&**a, &**b, &**c]),
+                ExprKind::Quant {
+                    collection, body, ..
+                } => stack.extend([&**collection, &**body]),
+                ExprKind::WorkingDays { date, count, .. } => stack.extend([&**date, &**count]),
+                ExprKind::Set(xs)
+                | ExprKind::List(xs)
+                | ExprKind::Struct(_, xs)
+                | ExprKind::Call(_, xs) => stack.extend(xs.iter()),
+            }
+        }
+    }
+}
+
+impl Program {
+    /// Every expression of the rules (definitions and norms; not tests).
+    pub fn rule_exprs(&self) -> Vec<&Expr> {
+        let mut out = Vec::new();
+        for d in &self.defs {
+            out.extend(d.base.iter());
+            for x in &d.exceptions {
+                out.push(&x.when);
+                out.push(&x.value);
+            }
+        }
+        for n in &self.norms {
+            out.extend(n.when.iter());
+            out.extend(n.due.iter());
+            if let Some((a, b)) = &n.fine {
+                out.push(a);
+                out.push(b);
+            }
+        }
+        out
+    }
+}
+
 impl BinOp {
     pub fn symbol(self) -> &'static str {
         match self {

@@ -130,6 +130,7 @@ pub fn check_law(files: &[ast::File]) -> (Program, Vec<Diagnostic>) {
     c.check_norms(&items);
     c.check_tests(&items);
     c.program.types = c.types.clone();
+    c.unused();
     let mut diags = c.diagnostics;
     diags.sort_by_key(|d| d.primary.as_ref().map(|p| (p.span.file, p.span.start)));
     (c.program, diags)
@@ -1022,6 +1023,74 @@ impl<'a> Checker<'a> {
             }
             self.program.tests.push(test);
         }
+    }
+
+    /// Facts no rule reads and data-schema fields no rule reads: declared for nothing, or a
+    /// rule that forgot them.
+    fn unused(&mut self) {
+        // With errors, some uses were not checked: the warnings would be noise.
+        if self.diagnostics.iter().any(Diagnostic::is_error) {
+            return;
+        }
+        let mut facts = vec![false; self.program.facts.len()];
+        let mut fields: Vec<Vec<bool>> = self
+            .program
+            .schemas
+            .iter()
+            .map(|s| vec![false; s.fields.len()])
+            .collect();
+        for e in self.program.rule_exprs() {
+            e.visit(&mut |x| match &x.kind {
+                crate::ir::ExprKind::Fact(i) => {
+                    if let Some(u) = facts.get_mut(*i as usize) {
+                        *u = true;
+                    }
+                }
+                crate::ir::ExprKind::Data(s, f) => {
+                    if let Some(u) = fields
+                        .get_mut(*s as usize)
+                        .and_then(|v| v.get_mut(*f as usize))
+                    {
+                        *u = true;
+                    }
+                }
+                crate::ir::ExprKind::WorkingDays { schema, .. } => {
+                    if let Some(v) = fields.get_mut(*schema as usize) {
+                        v.iter_mut().for_each(|u| *u = true);
+                    }
+                }
+                _ => {}
+            });
+        }
+        let mut warnings = Vec::new();
+        for (f, used) in self.program.facts.iter().zip(&facts) {
+            if !used {
+                warnings.push(
+                    Diagnostic::warning("W0103", format!("fact `{}` is never used", f.name))
+                        .at(f.span, "no definition or norm reads it")
+                        .help("use it in a rule, or remove it so that cases need not provide it"),
+                );
+            }
+        }
+        // The calendar serves working-day arithmetic anywhere (tests, `norm expr`), not only rules.
+        for (s, used) in self
+            .program
+            .schemas
+            .iter()
+            .zip(&fields)
+            .filter(|(s, _)| s.name != crate::calendar::SCHEMA)
+        {
+            for (f, u) in s.fields.iter().zip(used) {
+                if !u {
+                    warnings.push(
+                        Diagnostic::warning("W0104", format!("field `{}` of data schema `{}` is never read", f.name, s.name))
+                            .at(s.span, "no rule reads this field")
+                            .help("the regulator publishes it for nothing: use it in a rule, or remove it"),
+                    );
+                }
+            }
+        }
+        self.diagnostics.extend(warnings);
     }
 
     fn norm_ref(&mut self, id: &Ident, kind: Option<ast::NormKind>) -> Option<u32> {
