@@ -97,10 +97,10 @@ pub fn check(paths: &[PathBuf], format: Format, ir: bool) -> u8 {
                 program.defs.len(),
                 program.tests.len(),
                 c.data.len(),
-                if warnings > 0 {
-                    format!(", {warnings} warnings")
-                } else {
-                    String::new()
+                match warnings {
+                    0 => String::new(),
+                    1 => ", 1 warning".to_string(),
+                    n => format!(", {n} warnings"),
                 }
             );
         }

@@ -7,6 +7,7 @@
 //! is inferred from its body the first time someone reads it), then norms, then tests.
 
 mod expr;
+pub mod intervals;
 mod konst;
 mod norms;
 
@@ -128,6 +129,9 @@ pub fn check_law(files: &[ast::File]) -> (Program, Vec<Diagnostic>) {
     }
     c.order_defs();
     c.check_norms(&items);
+    c.program.types = c.types.clone();
+    c.check_tiers(&items);
+    c.unreachable_norms();
     c.check_tests(&items);
     c.program.types = c.types.clone();
     c.unused();

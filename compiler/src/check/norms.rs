@@ -163,6 +163,121 @@ impl<'a> Checker<'a> {
         self.defeat_graph(&overrides);
     }
 
+    /// `tiers NAME over RANGE { a, b }`: between them, the norms' conditions must cover every
+    /// value of the quantity in RANGE exactly once.
+    pub(super) fn check_tiers(&mut self, items: &[(&'a ast::Item, Option<u32>)]) {
+        use super::intervals::{constraint, quantity};
+        for (item, _) in items {
+            let ItemKind::Tiers { name, over, norms } = &item.kind else {
+                continue;
+            };
+            let mut scope = Scope::rules();
+            let range = self.expect(over, &Ty::Bool, &mut scope, "the range of tiers");
+            if range.ty.is_error() {
+                continue;
+            }
+            let q = match &range.kind {
+                crate::ir::ExprKind::Bin(_, a, b) => {
+                    quantity(&self.program, a).or_else(|| quantity(&self.program, b))
+                }
+                _ => None,
+            };
+            let declared = q
+                .as_ref()
+                .and_then(|q| constraint(&self.program, &range, q, 0));
+            let (Some(q), Some(declared)) = (q, declared) else {
+                self.error(
+                    Diagnostic::error("E0147", "tiers range over one `int` quantity")
+                        .at(over.span, "compare a fact with constants here")
+                        .help("e.g. `tiers registry over actor.registered_users > 10_000 { … }`"),
+                );
+                continue;
+            };
+            let mut tiers = Vec::new();
+            for id in norms {
+                let Some((i, n)) = self.program.norm_by_id(&id.node) else {
+                    self.norm_ref(id, None);
+                    continue;
+                };
+                let r = n
+                    .when
+                    .as_ref()
+                    .and_then(|w| constraint(&self.program, w, &q, 0))
+                    .unwrap_or_else(super::intervals::Ranges::all);
+                tiers.push((i, id.clone(), r.intersect(&declared)));
+            }
+            let covered = tiers
+                .iter()
+                .fold(super::intervals::Ranges(Vec::new()), |acc, (_, _, r)| {
+                    acc.union(r)
+                });
+            let gap = declared.intersect(&covered.complement());
+            if !gap.is_empty() {
+                let mut d = Diagnostic::warning(
+                    "W0105",
+                    format!(
+                        "tiers `{}` leave `{q}` {} covered by no tier",
+                        name.node,
+                        gap.describe()
+                    ),
+                )
+                .at(name.span, "these tiers have a gap");
+                for (_, id, r) in &tiers {
+                    d = d.also(id.span, format!("covers {}", r.describe()));
+                }
+                self.error(d.help("if the law is written so, make the gap visible (e.g. a `warning` norm); otherwise close it"));
+            }
+            for (k, (_, a, ra)) in tiers.iter().enumerate() {
+                for (_, b, rb) in tiers.iter().skip(k + 1) {
+                    let both = ra.intersect(rb);
+                    if !both.is_empty() {
+                        self.error(
+                            Diagnostic::warning(
+                                "W0106",
+                                format!(
+                                    "tiers `{}` and `{}` overlap: `{q}` {}",
+                                    a.node,
+                                    b.node,
+                                    both.describe()
+                                ),
+                            )
+                            .at(b.span, "overlaps")
+                            .also(a.span, "with this tier"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// A norm whose condition bounds some quantity to no value at all can never apply.
+    pub(super) fn unreachable_norms(&mut self) {
+        use super::intervals::{constraint, quantities};
+        let mut found = Vec::new();
+        for n in &self.program.norms {
+            let Some(w) = &n.when else { continue };
+            let mut qs = Vec::new();
+            quantities(&self.program, w, &mut qs, 0);
+            for q in qs {
+                if constraint(&self.program, w, &q, 0).is_some_and(|r| r.is_empty()) {
+                    found.push(
+                        Diagnostic::warning(
+                            "W0107",
+                            format!("{} `{}` can never apply", n.kind.keyword(), n.id),
+                        )
+                        .at(
+                            w.span,
+                            format!("no value of `{q}` satisfies this condition"),
+                        )
+                        .help("check the comparisons: the bounds exclude each other"),
+                    );
+                    break;
+                }
+            }
+        }
+        self.diagnostics.extend(found);
+    }
+
     fn lookup_named(&mut self, name: &crate::span::Ident, role: bool) -> Option<u32> {
         let list = if role {
             &self.program.roles

@@ -82,6 +82,13 @@ pub enum ItemKind {
         name: Spanned<String>,
         body: Vec<TestStmt>,
     },
+    /// Norms meant to cover the range `over` of one quantity between them, without gaps or
+    /// overlaps (checked statically).
+    Tiers {
+        name: Ident,
+        over: Expr,
+        norms: Vec<Ident>,
+    },
     /// A declaration the parser could not make sense of.
     Error,
 }

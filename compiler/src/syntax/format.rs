@@ -357,6 +357,16 @@ impl Formatter<'_> {
                 self.indent -= 1;
                 self.line("}");
             }
+            ItemKind::Tiers { name, over, norms } => {
+                self.begin(&format!("tiers {} over ", name.node));
+                self.expr_block(over);
+                self.out.push_str(" {\n");
+                self.indent += 1;
+                let ids: Vec<&str> = norms.iter().map(|n| n.node.as_str()).collect();
+                self.line(&format!("{},", ids.join(", ")));
+                self.indent -= 1;
+                self.line("}");
+            }
             ItemKind::Error => {}
         }
     }
@@ -585,6 +595,7 @@ fn item_kind(item: &Item) -> &'static str {
         ItemKind::Article { .. } => "article",
         ItemKind::Norm(_) => "norm",
         ItemKind::Test { .. } => "test",
+        ItemKind::Tiers { .. } => "tiers",
         ItemKind::Error => "error",
     }
 }

@@ -91,6 +91,10 @@ pub enum Tok<'a> {
     Fine,
     #[token("test")]
     Test,
+    #[token("tiers")]
+    Tiers,
+    #[token("over")]
+    Over,
     #[token("given")]
     Given,
     #[token("expect")]
@@ -402,6 +406,8 @@ pub fn token_text(tok: &Tok<'_>) -> &'static str {
         Act => "act",
         Fine => "fine",
         Test => "test",
+        Tiers => "tiers",
+        Over => "over",
         Given => "given",
         Expect => "expect",
         No => "no",
