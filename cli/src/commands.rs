@@ -6,6 +6,7 @@ use norm_compiler::date::Date;
 use norm_compiler::diagnostic::{Diagnostic, Severity};
 use norm_compiler::driver::{self, Compilation};
 use norm_compiler::files::SourceDb;
+use norm_compiler::value::group_thousands;
 use norm_runtime::decision::Decision;
 use norm_runtime::engine::{DecideError, Engine, FsLoader};
 use norm_runtime::testing;
@@ -225,29 +226,6 @@ fn decide_error(engine: &Engine, facts: &Path, err: &DecideError, format: Format
         },
     }
     INPUT
-}
-
-/// `1000000` → `1,000,000` (the integer part only), for people reading amounts.
-fn group_thousands(amount: &str) -> String {
-    let (sign, rest) = amount
-        .strip_prefix('-')
-        .map(|r| ("-", r))
-        .unwrap_or(("", amount));
-    let (int, frac) = rest
-        .split_once('.')
-        .map(|(i, f)| (i, Some(f)))
-        .unwrap_or((rest, None));
-    let mut out = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    match frac {
-        Some(f) => format!("{sign}{out}.{f}"),
-        None => format!("{sign}{out}"),
-    }
 }
 
 fn print_decision(engine: &Engine, d: &Decision) {

@@ -203,6 +203,30 @@ impl Value {
     }
 }
 
+/// Groups the digits of a number's integer part in thousands for people reading it:
+/// `1000000` → `1,000,000`, `-12345.5` → `-12,345.5`.
+pub fn group_thousands(number: &str) -> String {
+    let (sign, rest) = number
+        .strip_prefix('-')
+        .map(|r| ("-", r))
+        .unwrap_or(("", number));
+    let (int, frac) = rest
+        .split_once('.')
+        .map(|(i, f)| (i, Some(f)))
+        .unwrap_or((rest, None));
+    let mut out = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    match frac {
+        Some(f) => format!("{sign}{out}.{f}"),
+        None => format!("{sign}{out}"),
+    }
+}
+
 /// Formats a decimal without trailing zeros (`1.50` → `1.5`, `2.0` → `2`).
 pub fn show_decimal(d: &Decimal) -> String {
     d.normalize().to_string()

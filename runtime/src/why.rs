@@ -92,7 +92,7 @@ fn failures(
     let show = |x: &Expr| program.show_expr(x);
     let value = |env: &mut Env<'_>, x: &Expr| -> Result<String, EvalError> {
         Ok(match env.eval(x)? {
-            Value::Int(i) => grouped(i),
+            Value::Int(i) => norm_compiler::value::group_thousands(&i.to_string()),
             v => program.types.show_value(&v),
         })
     };
@@ -208,19 +208,6 @@ fn is_leaf(e: &Expr) -> bool {
         ExprKind::Field(b, _) => is_leaf(b),
         _ => false,
     }
-}
-
-/// `1000000` → `1,000,000`.
-fn grouped(i: i64) -> String {
-    let digits = i.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (k, c) in digits.chars().enumerate() {
-        if k > 0 && (digits.len() - k).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if i < 0 { format!("-{out}") } else { out }
 }
 
 fn verb(op: BinOp) -> &'static str {

@@ -50,10 +50,10 @@ impl Ranges {
         let mut v = Vec::new();
         let mut next = Some(i64::MIN);
         for (a, b) in &self.0 {
-            if let Some(n) = next {
-                if *a > n {
-                    v.push((n, a - 1));
-                }
+            if let Some(n) = next
+                && *a > n
+            {
+                v.push((n, a - 1));
             }
             next = b.checked_add(1);
         }
@@ -80,15 +80,7 @@ impl Ranges {
 }
 
 pub fn grouped(i: i64) -> String {
-    let digits = i.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (k, c) in digits.chars().enumerate() {
-        if k > 0 && (digits.len() - k) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if i < 0 { format!("-{out}") } else { out }
+    crate::value::group_thousands(&i.to_string())
 }
 
 /// A quantity: an `int` fact, field of a fact, or data value, named as written.
@@ -180,10 +172,10 @@ pub fn quantities(program: &Program, e: &Expr, out: &mut Vec<String>, depth: u32
         ) = &x.kind
         {
             for (l, r) in [(a, b), (b, a)] {
-                if let (Some(q), Some(_)) = (quantity(program, l), constant(r)) {
-                    if !out.contains(&q) {
-                        out.push(q);
-                    }
+                if let (Some(q), Some(_)) = (quantity(program, l), constant(r))
+                    && !out.contains(&q)
+                {
+                    out.push(q);
                 }
             }
         }
