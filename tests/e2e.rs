@@ -343,6 +343,36 @@ fn why_not_names_the_failed_condition_and_the_change() {
     );
 }
 
+#[test]
+fn explanations_read_as_documents() {
+    let o = norm(&[
+        "eval",
+        "stdlib/mail",
+        "--facts",
+        "examples/research_lab.json",
+        "--as-of",
+        "2026-12-01",
+        "--explain",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    let why = out.split("\nWhy:\n").nth(1).unwrap_or_default();
+    insta::assert_snapshot!("explain_research_lab", why);
+    let o = norm(&[
+        "eval",
+        "stdlib/mail",
+        "--facts",
+        "examples/foreign_genai_2m_users.json",
+        "--as-of",
+        "2026-12-01",
+        "--explain",
+        "--format",
+        "json",
+    ]);
+    let pretty = serde_json::to_string_pretty(&json(&o)["explanation"]).unwrap_or_default();
+    insta::assert_snapshot!("explain_foreign_genai_json", pretty);
+}
+
 // ---- the command line ----------------------------------------------------------------------
 
 #[test]
