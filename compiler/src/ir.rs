@@ -235,6 +235,14 @@ pub enum ExprKind {
     Call(Builtin, Vec<Expr>),
     /// `int` widened to `decimal`.
     ToDecimal(Box<Expr>),
+    /// `period_end(start, period)`: the last day of a period counted in calendar days, months or
+    /// years, moved to the next working day when it falls on a day off (PRC Civil Code Arts.
+    /// 201, 203), on the calendar of data schema `schema`.
+    PeriodEnd {
+        start: Box<Expr>,
+        period: Box<Expr>,
+        schema: u32,
+    },
     /// `date ± n working days`, on the calendar of data schema `schema`.
     WorkingDays {
         date: Box<Expr>,
@@ -267,6 +275,7 @@ impl Expr {
                     collection, body, ..
                 } => stack.extend([&**collection, &**body]),
                 ExprKind::WorkingDays { date, count, .. } => stack.extend([&**date, &**count]),
+                ExprKind::PeriodEnd { start, period, .. } => stack.extend([&**start, &**period]),
                 ExprKind::Set(xs)
                 | ExprKind::List(xs)
                 | ExprKind::Struct(_, xs)
@@ -477,6 +486,14 @@ impl Program {
                     }
                     self.write_expr(out, x, 0);
                 }
+                out.push(')');
+                Ok(())
+            }
+            ExprKind::PeriodEnd { start, period, .. } => {
+                out.push_str("period_end(");
+                self.write_expr(out, start, 0);
+                out.push_str(", ");
+                self.write_expr(out, period, 0);
                 out.push(')');
                 Ok(())
             }

@@ -454,9 +454,16 @@ fn collect_leaves<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
             collect_leaves(c, out);
         }
         ExprKind::Quant { collection, .. } => collect_leaves(collection, out),
-        ExprKind::WorkingDays { date, count, .. } => {
-            collect_leaves(date, out);
-            collect_leaves(count, out);
+        ExprKind::WorkingDays {
+            date: a, count: b, ..
+        }
+        | ExprKind::PeriodEnd {
+            start: a,
+            period: b,
+            ..
+        } => {
+            collect_leaves(a, out);
+            collect_leaves(b, out);
         }
         ExprKind::Set(xs)
         | ExprKind::List(xs)

@@ -318,6 +318,39 @@ impl<'p> Env<'p> {
                     .collect::<Result<Vec<_>, _>>()?;
                 call(*b, vs, e.span)
             }
+            ExprKind::PeriodEnd {
+                start,
+                period,
+                schema,
+            } => {
+                let (Value::Date(d), Value::Duration(p)) = (self.eval(start)?, self.eval(period)?)
+                else {
+                    return Err(internal(e.span));
+                };
+                let last = d.add_duration(p).ok_or_else(|| date_range(e.span))?;
+                let Some(Some(cal)) = self.calendars.get(*schema as usize) else {
+                    return Err(EvalError::new(
+                        EvalErrorKind::MissingData,
+                        "no working-day calendar is in force: load the `calendar` data module",
+                        e.span,
+                    ));
+                };
+                let outside = || {
+                    EvalError::new(
+                        EvalErrorKind::OutsideCalendar,
+                        format!(
+                            "the period ends on {last}, outside the years the working-day calendar covers ({}–{})",
+                            cal.first_year, cal.last_year
+                        ),
+                        e.span,
+                    )
+                };
+                match cal.is_working_day(last) {
+                    Some(true) => Ok(Value::Date(last)),
+                    Some(false) => cal.add(last, 1).map(Value::Date).map_err(|_| outside()),
+                    None => Err(outside()),
+                }
+            }
             ExprKind::WorkingDays {
                 date,
                 count,

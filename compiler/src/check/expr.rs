@@ -518,6 +518,32 @@ impl Checker<'_> {
         self.error(d);
     }
 
+    /// `period_end(start, period)` (Civil Code Arts. 201 and 203).
+    fn period_end(&mut self, args: &[ast::Expr], span: Span, scope: &mut Scope) -> Expr {
+        let [start, period] = args else {
+            self.error(
+                Diagnostic::error("E0108", "`period_end` takes 2 arguments")
+                    .at(span, format!("{} given", args.len()))
+                    .help("write `period_end(start_date, 3 months)`"),
+            );
+            return err_expr(span);
+        };
+        let start = self.expect(start, &Ty::Date, scope, "the start of a period");
+        let period = self.expect(period, &Ty::Duration, scope, "the length of a period");
+        let Some(schema) = self.calendar_schema(span) else {
+            return err_expr(span);
+        };
+        Expr {
+            kind: ExprKind::PeriodEnd {
+                start: Box::new(start),
+                period: Box::new(period),
+                schema,
+            },
+            ty: Ty::Date,
+            span,
+        }
+    }
+
     fn call(
         &mut self,
         f: &crate::span::Ident,
@@ -534,6 +560,7 @@ impl Checker<'_> {
             "months" => Builtin::Months,
             "years" => Builtin::Years,
             "working_days" => Builtin::WorkingDays,
+            "period_end" => return self.period_end(args, span, scope),
             other => {
                 let mut d = Diagnostic::error("E0107", format!("unknown function `{other}`"))
                     .at(f.span, "no such function");
@@ -547,13 +574,14 @@ impl Checker<'_> {
                         "months",
                         "years",
                         "working_days",
+                        "period_end",
                     ]
                     .into_iter(),
                 ) {
                     d = d.help(format!("did you mean `{s}`?"));
                 } else {
                     d = d.note(
-                        "the functions are min, max, size, days, months, years and working_days",
+                        "the functions are min, max, size, days, months, years, working_days and period_end",
                     );
                 }
                 self.error(d);
