@@ -101,6 +101,56 @@ pub fn suggest<'c>(name: &str, candidates: impl Iterator<Item = &'c str>) -> Opt
     best.map(|(_, c)| c.to_string())
 }
 
+/// Depth-first order of a graph given by successor lists: every node comes after all its
+/// successors. Also returns each cycle met (its nodes, in order). Iterative, so no depth limit.
+pub(crate) fn topo_order(succ: &[Vec<u32>]) -> (Vec<u32>, Vec<Vec<usize>>) {
+    let n = succ.len();
+    let mut colour = vec![0u8; n]; // 0 unseen, 1 on the stack, 2 done
+    let mut order = Vec::with_capacity(n);
+    let mut cycles = Vec::new();
+    for start in 0..n {
+        if colour.get(start) != Some(&0) {
+            continue;
+        }
+        let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+        if let Some(c) = colour.get_mut(start) {
+            *c = 1;
+        }
+        while let Some(&(node, next)) = stack.last() {
+            let s = succ
+                .get(node)
+                .and_then(|d| d.get(next))
+                .map(|s| *s as usize);
+            if let Some(top) = stack.last_mut() {
+                top.1 += 1;
+            }
+            match s {
+                Some(s) => match colour.get(s) {
+                    Some(0) => {
+                        if let Some(c) = colour.get_mut(s) {
+                            *c = 1;
+                        }
+                        stack.push((s, 0));
+                    }
+                    Some(1) => {
+                        let pos = stack.iter().position(|(x, _)| *x == s).unwrap_or(0);
+                        cycles.push(stack.iter().skip(pos).map(|(x, _)| *x).collect());
+                    }
+                    _ => {}
+                },
+                None => {
+                    stack.pop();
+                    if let Some(c) = colour.get_mut(node) {
+                        *c = 2;
+                    }
+                    order.push(node as u32);
+                }
+            }
+        }
+    }
+    (order, cycles)
+}
+
 /// Checks the files of one law and lowers them to IR. The program is returned even when there
 /// are errors (for the editor); the runtime must only ever be given an error-free one.
 pub fn check_law(files: &[ast::File]) -> (Program, Vec<Diagnostic>) {
@@ -532,81 +582,46 @@ impl<'a> Checker<'a> {
     }
 
     /// A struct that contains itself (directly or through other structs) has no finite value.
+    /// (Inside a `list<…>` or `set<…>` it is fine: a collection may be empty.)
     fn check_type_cycles(&mut self, items: &[(&'a ast::Item, Option<u32>)]) {
-        fn contains(t: &Ty, out: &mut Vec<u32>) {
-            match t {
-                Ty::Struct(s) => out.push(*s),
-                Ty::List(_) | Ty::Set(_) => {} // a collection may be empty: finite
-                _ => {}
-            }
-        }
-        let n = self.types.structs.len();
         let edges: Vec<Vec<u32>> = self
             .types
             .structs
             .iter()
             .map(|s| {
-                let mut v = Vec::new();
-                for f in &s.fields {
-                    contains(&f.ty, &mut v);
-                }
-                v
+                s.fields
+                    .iter()
+                    .filter_map(|f| {
+                        if let Ty::Struct(t) = f.ty {
+                            Some(t)
+                        } else {
+                            None
+                        }
+                    })
+                    .collect()
             })
             .collect();
-        // Colour DFS, iterative.
-        let mut colour = vec![0u8; n];
-        for start in 0..n {
-            if colour.get(start) != Some(&0) {
-                continue;
-            }
-            let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
-            if let Some(c) = colour.get_mut(start) {
-                *c = 1;
-            }
-            while let Some((node, next)) = stack.pop() {
-                let succ = edges.get(node).and_then(|e| e.get(next)).copied();
-                match succ {
-                    Some(s) => {
-                        stack.push((node, next + 1));
-                        match colour.get(s as usize) {
-                            Some(0) => {
-                                if let Some(c) = colour.get_mut(s as usize) {
-                                    *c = 1;
-                                }
-                                stack.push((s as usize, 0));
-                            }
-                            Some(1) => {
-                                let name = self
-                                    .types
-                                    .structs
-                                    .get(s as usize)
-                                    .map(|d| d.name.clone())
-                                    .unwrap_or_default();
-                                let span = items
-                                    .iter()
-                                    .find_map(|(i, _)| match &i.kind {
-                                        ItemKind::Type { name: n, .. } if n.node == name => {
-                                            Some(n.span)
-                                        }
-                                        _ => None,
-                                    })
-                                    .unwrap_or_default();
-                                self.error(
-                                    Diagnostic::error("E0123", format!("struct `{name}` contains itself"))
-                                        .at(span, "a value of this type would be infinite")
-                                        .help("hold the inner value in a `list<…>` or `set<…>`, which may be empty"),
-                                );
-                            }
-                            _ => {}
-                        }
-                    }
-                    None => {
-                        if let Some(c) = colour.get_mut(node) {
-                            *c = 2;
-                        }
-                    }
-                }
-            }
+        let (_, cycles) = topo_order(&edges);
+        for cycle in cycles {
+            let Some(first) = cycle.first() else { continue };
+            let name = self
+                .types
+                .structs
+                .get(*first)
+                .map(|d| d.name.clone())
+                .unwrap_or_default();
+            let span = items
+                .iter()
+                .find_map(|(i, _)| match &i.kind {
+                    ItemKind::Type { name: n, .. } if n.node == name => Some(n.span),
+                    _ => None,
+                })
+                .unwrap_or_default();
+            self.error(
+                Diagnostic::error("E0123", format!("struct `{name}` contains itself"))
+                    .at(span, "a value of this type would be infinite")
+                    .help("hold the inner value in a `list<…>` or `set<…>`, which may be empty"),
+            );
         }
     }
 
@@ -832,50 +847,9 @@ impl<'a> Checker<'a> {
 
     /// Topological order of definitions; cycles are errors naming the cycle.
     fn order_defs(&mut self) {
-        let n = self.def_deps.len();
-        let mut colour = vec![0u8; n];
-        let mut order = Vec::with_capacity(n);
-        for start in 0..n {
-            if colour.get(start) != Some(&0) {
-                continue;
-            }
-            let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
-            if let Some(c) = colour.get_mut(start) {
-                *c = 1;
-            }
-            while let Some(&(node, next)) = stack.last() {
-                let succ = self.def_deps.get(node).and_then(|d| d.get(next)).copied();
-                if let Some(top) = stack.last_mut() {
-                    top.1 += 1;
-                }
-                match succ {
-                    Some(s) => match colour.get(s as usize) {
-                        Some(0) => {
-                            if let Some(c) = colour.get_mut(s as usize) {
-                                *c = 1;
-                            }
-                            stack.push((s as usize, 0));
-                        }
-                        Some(1) => {
-                            let pos = stack
-                                .iter()
-                                .position(|(x, _)| *x == s as usize)
-                                .unwrap_or(0);
-                            let cycle: Vec<usize> =
-                                stack.iter().skip(pos).map(|(x, _)| *x).collect();
-                            self.report_def_cycle(&cycle);
-                        }
-                        _ => {}
-                    },
-                    None => {
-                        stack.pop();
-                        if let Some(c) = colour.get_mut(node) {
-                            *c = 2;
-                        }
-                        order.push(node as u32);
-                    }
-                }
-            }
+        let (order, cycles) = topo_order(&self.def_deps);
+        for cycle in cycles {
+            self.report_def_cycle(&cycle);
         }
         self.program.def_order = order;
     }

@@ -388,55 +388,15 @@ impl<'a> Checker<'a> {
 
     /// Orders norms so that every defeater comes before the norms it defeats; reports cycles.
     fn order_norms(&mut self) {
-        let n = self.program.norms.len();
-        let mut colour = vec![0u8; n];
-        let mut order = Vec::with_capacity(n);
-        for start in 0..n {
-            if colour.get(start) != Some(&0) {
-                continue;
-            }
-            let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
-            if let Some(c) = colour.get_mut(start) {
-                *c = 1;
-            }
-            while let Some(&(node, next)) = stack.last() {
-                let succ = self
-                    .program
-                    .norms
-                    .get(node)
-                    .and_then(|x| x.defeaters.get(next))
-                    .copied();
-                if let Some(top) = stack.last_mut() {
-                    top.1 += 1;
-                }
-                match succ {
-                    Some(s) => match colour.get(s as usize) {
-                        Some(0) => {
-                            if let Some(c) = colour.get_mut(s as usize) {
-                                *c = 1;
-                            }
-                            stack.push((s as usize, 0));
-                        }
-                        Some(1) => {
-                            let pos = stack
-                                .iter()
-                                .position(|(x, _)| *x == s as usize)
-                                .unwrap_or(0);
-                            let cycle: Vec<usize> =
-                                stack.iter().skip(pos).map(|(x, _)| *x).collect();
-                            self.report_norm_cycle(&cycle);
-                        }
-                        _ => {}
-                    },
-                    None => {
-                        stack.pop();
-                        if let Some(c) = colour.get_mut(node) {
-                            *c = 2;
-                        }
-                        order.push(node as u32);
-                    }
-                }
-            }
+        let succ: Vec<Vec<u32>> = self
+            .program
+            .norms
+            .iter()
+            .map(|n| n.defeaters.clone())
+            .collect();
+        let (order, cycles) = super::topo_order(&succ);
+        for cycle in cycles {
+            self.report_norm_cycle(&cycle);
         }
         self.program.norm_order = order;
     }
