@@ -76,7 +76,7 @@ impl Checker<'_> {
     }
 
     /// Checks `e` against `want`, reporting a mismatch.
-    pub(super) fn expect(
+    pub(super) fn check_against(
         &mut self,
         e: &ast::Expr,
         want: &Ty,
@@ -193,7 +193,7 @@ impl Checker<'_> {
             ast::ExprKind::Field(base, field) => self.field(base, field, span, scope),
             ast::ExprKind::Call(f, args) => self.call(f, args, span, expected, scope),
             ast::ExprKind::Unary(UnOp::Not, x) => {
-                let x = self.expect(x, &Ty::Bool, scope, "the operand of `not`");
+                let x = self.check_against(x, &Ty::Bool, scope, "the operand of `not`");
                 Expr {
                     kind: ExprKind::Not(Box::new(x)),
                     ty: Ty::Bool,
@@ -221,7 +221,7 @@ impl Checker<'_> {
             }
             ast::ExprKind::Binary(op, a, b) => self.binary(*op, a, b, span, scope),
             ast::ExprKind::If(c, t, f) => {
-                let c = self.expect(c, &Ty::Bool, scope, "the condition of `if`");
+                let c = self.check_against(c, &Ty::Bool, scope, "the condition of `if`");
                 let t = self.expr(t, expected, scope);
                 let want = if t.ty.is_error() || t.ty == Ty::Never {
                     expected.cloned()
@@ -528,8 +528,8 @@ impl Checker<'_> {
             );
             return err_expr(span);
         };
-        let start = self.expect(start, &Ty::Date, scope, "the start of a period");
-        let period = self.expect(period, &Ty::Duration, scope, "the length of a period");
+        let start = self.check_against(start, &Ty::Date, scope, "the start of a period");
+        let period = self.check_against(period, &Ty::Duration, scope, "the length of a period");
         let Some(schema) = self.calendar_schema(span) else {
             return err_expr(span);
         };
@@ -659,7 +659,12 @@ impl Checker<'_> {
                 let Some(a) = args.first() else {
                     return err_expr(span);
                 };
-                let a = self.expect(a, &Ty::Int, scope, &format!("the argument of `{}`", f.node));
+                let a = self.check_against(
+                    a,
+                    &Ty::Int,
+                    scope,
+                    &format!("the argument of `{}`", f.node),
+                );
                 let ty = if builtin == Builtin::WorkingDays {
                     Ty::WorkingDays
                 } else {
@@ -723,13 +728,13 @@ impl Checker<'_> {
         };
         match op {
             ast::BinOp::And | ast::BinOp::Or => {
-                let x = self.expect(
+                let x = self.check_against(
                     a,
                     &Ty::Bool,
                     scope,
                     &format!("each side of `{}`", op.symbol()),
                 );
-                let y = self.expect(
+                let y = self.check_against(
                     b,
                     &Ty::Bool,
                     scope,
@@ -761,7 +766,9 @@ impl Checker<'_> {
                     }
                 };
                 let x = match &elem {
-                    Some(t) if *t != Ty::Never => self.expect(a, t, scope, "the left side of `in`"),
+                    Some(t) if *t != Ty::Never => {
+                        self.check_against(a, t, scope, "the left side of `in`")
+                    }
                     _ => self.expr(a, None, scope),
                 };
                 let e = mk(BinOp::In, x, coll, Ty::Bool);
@@ -968,7 +975,7 @@ impl Checker<'_> {
         scope.locals.push((var.node.clone(), elem));
         let (body, ty) = match q {
             Quantifier::Exists | Quantifier::All | Quantifier::Count => {
-                let b = self.expect(
+                let b = self.check_against(
                     body,
                     &Ty::Bool,
                     scope,
@@ -1042,7 +1049,7 @@ impl Checker<'_> {
         for (name, e) in fields {
             match def.field(&name.node) {
                 Some((i, f)) => {
-                    let x = self.expect(e, &f.ty, scope, &format!("field `{}`", f.name));
+                    let x = self.check_against(e, &f.ty, scope, &format!("field `{}`", f.name));
                     if let Some(slot) = values.get_mut(i) {
                         if slot.is_some() {
                             self.error(

@@ -290,7 +290,7 @@ pub fn check_data_file(
                         .map(|f| f.ty.clone())
                         .unwrap_or(Ty::Error);
                     let mut scope = Scope::constant();
-                    let x = c.expect(e, &ty, &mut scope, &format!("field `{}`", field.node));
+                    let x = c.check_against(e, &ty, &mut scope, &format!("field `{}`", field.node));
                     c.no_duplicates(&x);
                     if let Some(slot) = exprs.get_mut(fi) {
                         *slot = Some(x.clone());

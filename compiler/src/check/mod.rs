@@ -562,7 +562,7 @@ impl<'a> Checker<'a> {
                     continue;
                 };
                 let mut scope = Scope::constant();
-                let e = self.expect(
+                let e = self.check_against(
                     default,
                     &ty,
                     &mut scope,
@@ -779,7 +779,7 @@ impl<'a> Checker<'a> {
         let declared = ty_ann.map(|t| self.resolve_type(t));
         let mut scope = Scope::rules();
         let base = match &declared {
-            Some(t) => self.expect(value, t, &mut scope, &format!("the value of `{name}`")),
+            Some(t) => self.check_against(value, t, &mut scope, &format!("the value of `{name}`")),
             None => self.expr(value, None, &mut scope),
         };
         let mut ty = declared.clone().unwrap_or_else(|| base.ty.clone());
@@ -818,8 +818,10 @@ impl<'a> Checker<'a> {
                         .at(p.span, "the base definition has priority 0"),
                 );
             }
-            let w = self.expect(when, &Ty::Bool, &mut scope, "the condition of an exception");
-            let v = self.expect(value, &ty, &mut scope, &format!("an exception to `{name}`"));
+            let w =
+                self.check_against(when, &Ty::Bool, &mut scope, "the condition of an exception");
+            let v =
+                self.check_against(value, &ty, &mut scope, &format!("an exception to `{name}`"));
             out_exc.push(ir::DefException {
                 label: label.as_ref().map(|l| l.node.clone()),
                 priority: p,
@@ -921,7 +923,7 @@ impl<'a> Checker<'a> {
                                     .map(|f| f.ty.clone())
                                     .unwrap_or(Ty::Error);
                                 let mut scope = Scope::constant();
-                                let x = self.expect(
+                                let x = self.check_against(
                                     e,
                                     &ty,
                                     &mut scope,
@@ -980,7 +982,7 @@ impl<'a> Checker<'a> {
                             continue;
                         }
                         let mut scope = Scope::rules();
-                        let x = self.expect(e, &Ty::Bool, &mut scope, "an expectation");
+                        let x = self.check_against(e, &Ty::Bool, &mut scope, "an expectation");
                         test.expects.push(ir::Expect::Holds {
                             expr: x,
                             span: stmt.span,

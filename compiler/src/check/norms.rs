@@ -72,11 +72,15 @@ impl<'a> Checker<'a> {
                     ClauseKind::Addressee(r) => n.addressee = self.lookup_named(r, true),
                     ClauseKind::Authority(a) => n.authority = self.lookup_named(a, false),
                     ClauseKind::When(e) => {
-                        n.when =
-                            Some(self.expect(e, &Ty::Bool, &mut scope, "the condition of a norm"))
+                        n.when = Some(self.check_against(
+                            e,
+                            &Ty::Bool,
+                            &mut scope,
+                            "the condition of a norm",
+                        ))
                     }
                     ClauseKind::Due(e) => {
-                        n.due = Some(self.expect(e, &Ty::Date, &mut scope, "a due date"))
+                        n.due = Some(self.check_against(e, &Ty::Date, &mut scope, "a due date"))
                     }
                     ClauseKind::Text(t) => n.text = t.node.clone(),
                     ClauseKind::Act(a) => n.act = Some(a.node.clone()),
@@ -103,8 +107,8 @@ impl<'a> Checker<'a> {
                                     .help("declare it as `penalty`"),
                             );
                         }
-                        let lo = self.expect(min, &Ty::Money, &mut scope, "a fine");
-                        let hi = self.expect(max, &Ty::Money, &mut scope, "a fine");
+                        let lo = self.check_against(min, &Ty::Money, &mut scope, "a fine");
+                        let hi = self.check_against(max, &Ty::Money, &mut scope, "a fine");
                         n.fine = Some((lo, hi));
                     }
                     ClauseKind::Error => {}
@@ -172,7 +176,7 @@ impl<'a> Checker<'a> {
                 continue;
             };
             let mut scope = Scope::rules();
-            let range = self.expect(over, &Ty::Bool, &mut scope, "the range of tiers");
+            let range = self.check_against(over, &Ty::Bool, &mut scope, "the range of tiers");
             if range.ty.is_error() {
                 continue;
             }
