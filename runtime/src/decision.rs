@@ -375,6 +375,23 @@ fn explain_all(program: &Program, out: &mut Outcome<'_>) -> Result<Vec<Explanati
                 let mut values = serde_json::Map::new();
                 let mut leaves = Vec::new();
                 collect_leaves(c, &mut leaves);
+                // A definition is shown with the facts behind it, so the reader sees the case's
+                // own values, not only the names of intermediate conclusions.
+                let mut k = 0;
+                while let Some(leaf) = leaves.get(k).copied() {
+                    k += 1;
+                    if let ExprKind::Def(i) = leaf.kind {
+                        if let Some(base) =
+                            program.defs.get(i as usize).and_then(|d| d.base.as_ref())
+                        {
+                            if leaves.len() < 32 {
+                                collect_leaves(base, &mut leaves);
+                            }
+                        }
+                    }
+                }
+                let mut seen = std::collections::HashSet::new();
+                leaves.retain(|l| seen.insert(program.show_expr(l)));
                 for leaf in leaves {
                     let v = out.env.eval(leaf)?;
                     values.insert(program.show_expr(leaf), to_json(&program.types, &v));
