@@ -380,14 +380,12 @@ fn explain_all(program: &Program, out: &mut Outcome<'_>) -> Result<Vec<Explanati
                 let mut k = 0;
                 while let Some(leaf) = leaves.get(k).copied() {
                     k += 1;
-                    if let ExprKind::Def(i) = leaf.kind {
-                        if let Some(base) =
+                    if let ExprKind::Def(i) = leaf.kind
+                        && let Some(base) =
                             program.defs.get(i as usize).and_then(|d| d.base.as_ref())
-                        {
-                            if leaves.len() < 32 {
-                                collect_leaves(base, &mut leaves);
-                            }
-                        }
+                        && leaves.len() < 32
+                    {
+                        collect_leaves(base, &mut leaves);
                     }
                 }
                 let mut seen = std::collections::HashSet::new();
