@@ -158,10 +158,12 @@ fn decision_json_follows_the_contract() {
     assert_eq!(n["paragraph"], 1);
     assert_eq!(n["addressee"], "provider");
     assert_eq!(n["authority"], "national");
-    assert!(
-        n.get("due").is_none(),
-        "no due date before the working-day calendar exists"
-    );
+    // Conditions met on Friday 20 November 2026: ten working days later.
+    assert_eq!(n["due"], "2026-12-04");
+    // Without the date the duty stands, with no due date rather than a wrong one.
+    let chatbot = decide("provincial_chatbot");
+    assert_eq!(ids(&chatbot, "norms"), vec!["provincial_registry"]);
+    assert!(chatbot["norms"][0].get("due").is_none());
     assert_eq!(d["values"]["foundation_model"], true);
     assert_eq!(d["values"]["on_negative_list"], false);
 }

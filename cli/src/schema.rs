@@ -74,7 +74,9 @@ fn ty_schema(types: &Types, ty: &Ty) -> Json {
             let mut required = Vec::new();
             for f in &def.fields {
                 let mut s = ty_schema(types, &f.ty);
-                if let Some(d) = &f.default {
+                if f.optional {
+                    s = json!({"oneOf": [s, {"type": "null"}], "description": "optional: may be left out"});
+                } else if let Some(d) = &f.default {
                     if let Some(obj) = s.as_object_mut() {
                         obj.insert("default".into(), norm_runtime::facts::to_json(types, d));
                     }

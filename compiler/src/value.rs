@@ -62,6 +62,10 @@ pub struct EnumDef {
 pub struct FieldDef {
     pub name: String,
     pub ty: Ty,
+    /// A case may leave the field out (its value is then `Value::Absent`). Reading an absent
+    /// value is an evaluation error naming the field, except in a norm's `due`, where it means
+    /// the due date is not known and is omitted.
+    pub optional: bool,
     pub default: Option<Value>,
     pub doc: Vec<String>,
 }
@@ -183,6 +187,8 @@ pub enum Value {
     Enum(u32, u32),
     /// Struct id and field values in declaration order.
     Struct(u32, Arc<[Value]>),
+    /// An optional field the case did not give.
+    Absent,
     /// Sorted, without duplicates.
     Set(Arc<[Value]>),
     List(Arc<[Value]>),
@@ -248,6 +254,7 @@ impl fmt::Display for Value {
             Value::Text(t) => write!(f, "{t:?}"),
             Value::Enum(e, i) => write!(f, "#{e}.{i}"),
             Value::Struct(_, fields) => write!(f, "{{{} fields}}", fields.len()),
+            Value::Absent => write!(f, "not given"),
             Value::Set(items) => write!(f, "{{{} items}}", items.len()),
             Value::List(items) => write!(f, "[{} items]", items.len()),
         }

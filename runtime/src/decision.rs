@@ -302,8 +302,14 @@ pub fn decide(
                 text: n.text.clone(),
             }),
             kind => {
+                // A due date that depends on a fact the case did not give is unknown, and
+                // omitted: never a wrong date.
                 let due = match &n.due {
-                    Some(d) => Some(out.env.eval(d)?.to_string()),
+                    Some(d) => match out.env.eval(d) {
+                        Ok(v) => Some(v.to_string()),
+                        Err(e) if e.kind == crate::interp::EvalErrorKind::MissingFact => None,
+                        Err(e) => return Err(e),
+                    },
                     None => None,
                 };
                 decision.norms.push(NormOut {
@@ -391,8 +397,14 @@ fn explain_all(program: &Program, out: &mut Outcome<'_>) -> Result<Vec<Explanati
                 let mut seen = std::collections::HashSet::new();
                 leaves.retain(|l| seen.insert(program.show_expr(l)));
                 for leaf in leaves {
-                    let v = out.env.eval(leaf)?;
-                    values.insert(program.show_expr(leaf), to_json(&program.types, &v));
+                    let v = match out.env.eval(leaf) {
+                        Ok(v) => to_json(&program.types, &v),
+                        Err(e) if e.kind == crate::interp::EvalErrorKind::MissingFact => {
+                            serde_json::Value::Null
+                        }
+                        Err(e) => return Err(e),
+                    };
+                    values.insert(program.show_expr(leaf), v);
                 }
                 conditions.push(Condition {
                     condition: program.show_expr(c),
@@ -782,6 +794,35 @@ mod tests {
             at("2025-01-01").map_err(|e| e.kind),
             Err(EvalErrorKind::MissingData)
         );
+    }
+
+    const OPTIONAL: &str = "type Case = struct { met_on: date?, open: bool = true }\nfact case: Case\n\
+        article 1 \"A\" {\n\
+          obligation file { addressee provider when case.open due case.met_on + 10 days text \"f\" }\n\
+        }\n";
+
+    #[test]
+    fn an_optional_fact_left_out_omits_the_due_date() {
+        let d = run(OPTIONAL, r#"{"case": {}}"#).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(norm_ids(&d), vec!["file"]);
+        assert_eq!(d.norms.first().and_then(|n| n.due.clone()), None);
+        let d = run(OPTIONAL, r#"{"case": {"met_on": "2026-03-01"}}"#)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            d.norms.first().and_then(|n| n.due.clone()),
+            Some("2026-03-11".to_string())
+        );
+    }
+
+    #[test]
+    fn a_condition_on_an_optional_fact_left_out_is_an_error_naming_it() {
+        let src = format!("{OPTIONAL}def late = case.met_on < 2026-01-01\n");
+        let err = run(&src, r#"{"case": {"met_on": null}}"#).err();
+        assert_eq!(
+            err.as_ref().map(|e| e.kind.clone()),
+            Some(EvalErrorKind::MissingFact)
+        );
+        assert!(err.is_some_and(|e| e.message.contains("`case.met_on` is not given")));
     }
 
     #[test]

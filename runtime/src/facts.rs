@@ -279,6 +279,7 @@ fn read(types: &Types, ty: &Ty, v: &Json, path: &str, errors: &mut Vec<FactError
             for f in &def.fields {
                 let p = format!("{path}.{}", f.name);
                 match (m.get(&f.name), &f.default) {
+                    (None | Some(Json::Null), _) if f.optional => fields.push(Value::Absent),
                     (Some(x), _) => fields.push(read(types, &f.ty, x, &p, errors)),
                     (None, Some(d)) => fields.push(d.clone()),
                     (None, None) => {
@@ -349,6 +350,7 @@ pub fn to_json(types: &Types, v: &Value) -> Json {
         }
         Value::Text(t) => Json::String(t.to_string()),
         Value::Enum(..) => Json::String(types.show_value(v)),
+        Value::Absent => Json::Null,
         Value::Struct(id, fields) => {
             let mut m = serde_json::Map::new();
             if let Some(def) = types.struct_def(*id) {

@@ -29,6 +29,7 @@ pub enum EvalErrorKind {
     NoApplicableDefinition,
     Conflict,
     MissingData,
+    MissingFact,
     Internal,
 }
 
@@ -224,10 +225,18 @@ impl<'p> Env<'p> {
                 .cloned()
                 .ok_or_else(|| internal(e.span)),
             ExprKind::Field(base, i) => match self.eval(base)? {
-                Value::Struct(_, fields) => fields
-                    .get(*i as usize)
-                    .cloned()
-                    .ok_or_else(|| internal(e.span)),
+                Value::Struct(_, fields) => match fields.get(*i as usize) {
+                    Some(Value::Absent) => Err(EvalError::new(
+                        EvalErrorKind::MissingFact,
+                        format!(
+                            "`{}` is not given, but this rule needs it",
+                            self.program.show_expr(e)
+                        ),
+                        e.span,
+                    )),
+                    Some(v) => Ok(v.clone()),
+                    None => Err(internal(e.span)),
+                },
                 _ => Err(internal(e.span)),
             },
             ExprKind::Not(x) => Ok(Value::Bool(!self.eval_bool(x)?)),

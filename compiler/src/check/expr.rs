@@ -1076,6 +1076,7 @@ impl Checker<'_> {
             .map(|(v, f)| match (v, &f.default) {
                 (Some(v), _) => v,
                 (None, Some(d)) => konst(d.clone(), f.ty.clone(), span),
+                (None, None) if f.optional => konst(Value::Absent, f.ty.clone(), span),
                 (None, None) => {
                     missing.push(f.name.clone());
                     err_expr(span)

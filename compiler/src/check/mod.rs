@@ -513,9 +513,20 @@ impl<'a> Checker<'a> {
                 continue;
             }
             let ty = self.resolve_type(&f.ty);
+            if f.optional && f.default.is_some() {
+                self.error(
+                    Diagnostic::error(
+                        "E0129",
+                        format!("field `{}` is optional and has a default", f.name.node),
+                    )
+                    .at(f.span, "choose one")
+                    .help("a default fills in a missing value; `?` keeps it missing"),
+                );
+            }
             out.push(FieldDef {
                 name: f.name.node.clone(),
                 ty,
+                optional: f.optional,
                 default: None,
                 doc: docs.get(i).cloned().unwrap_or_default(),
             });
@@ -648,7 +659,7 @@ impl<'a> Checker<'a> {
                     }
                     let fields = self.fields(fields, &[]);
                     for (f, ast_f) in fields.iter().zip(fields_of(item)) {
-                        if ast_f.default.is_some() {
+                        if ast_f.default.is_some() || ast_f.optional {
                             self.error(
                                 Diagnostic::error(
                                     "E0124",

@@ -103,6 +103,8 @@ pub enum TypeDef {
 pub struct Field {
     pub name: Ident,
     pub ty: TypeExpr,
+    /// `date?`: a case may leave it out (see `FieldDef::optional`).
+    pub optional: bool,
     pub default: Option<Expr>,
     pub span: Span,
 }

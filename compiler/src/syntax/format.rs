@@ -375,7 +375,12 @@ impl Formatter<'_> {
         self.indent += 1;
         for f in fields {
             self.leading(f.span.start as usize);
-            let head = format!("{}: {}", f.name.node, type_str(&f.ty));
+            let head = format!(
+                "{}: {}{}",
+                f.name.node,
+                type_str(&f.ty),
+                if f.optional { "?" } else { "" }
+            );
             match &f.default {
                 Some(d) => {
                     self.begin(&format!("{head} = "));

@@ -183,6 +183,8 @@ pub enum Tok<'a> {
     Star,
     #[token("/")]
     Slash,
+    #[token("?")]
+    Question,
 
     // Literals. Numbers keep their text: the checker decides int vs decimal and range.
     #[regex(r"[0-9][0-9_]*", |l| l.slice())]
@@ -451,6 +453,7 @@ pub fn token_text(tok: &Tok<'_>) -> &'static str {
         Minus => "-",
         Star => "*",
         Slash => "/",
+        Question => "?",
         Int(_) => "number",
         Decimal(_) => "number",
         Percent(_) => "percentage",
