@@ -112,17 +112,23 @@ fn stdlib_is_formatted() {
     assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
 }
 
-fn decide(example: &str) -> Value {
-    let o = norm(&[
+/// `norm eval stdlib/mail --facts examples/NAME.json --as-of 2026-12-01 EXTRA…`
+fn eval_example(example: &str, extra: &[&str]) -> Output {
+    let facts = format!("examples/{example}.json");
+    let mut args = vec![
         "eval",
         "stdlib/mail",
         "--facts",
-        &format!("examples/{example}.json"),
+        &facts,
         "--as-of",
         "2026-12-01",
-        "--format",
-        "json",
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    norm(&args)
+}
+
+fn decide(example: &str) -> Value {
+    let o = eval_example(example, &["--format", "json"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     json(&o)
 }
@@ -210,17 +216,7 @@ fn every_example_decides_as_the_law_says() {
 
 #[test]
 fn explain_lists_conditions_and_exceptions() {
-    let o = norm(&[
-        "eval",
-        "stdlib/mail",
-        "--facts",
-        "examples/research_lab.json",
-        "--as-of",
-        "2026-12-01",
-        "--explain",
-        "--format",
-        "json",
-    ]);
+    let o = eval_example("research_lab", &["--explain", "--format", "json"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let d = json(&o);
     let ex = d["explanation"].as_array().cloned().unwrap_or_default();
@@ -234,15 +230,7 @@ fn explain_lists_conditions_and_exceptions() {
         reg["defeated_by"],
         serde_json::json!(["research_exemption"])
     );
-    let text = norm(&[
-        "eval",
-        "stdlib/mail",
-        "--facts",
-        "examples/research_lab.json",
-        "--as-of",
-        "2026-12-01",
-        "--explain",
-    ]);
+    let text = eval_example("research_lab", &["--explain"]);
     assert!(stdout(&text).contains("defeated"), "{}", stdout(&text));
 }
 
@@ -295,16 +283,7 @@ fn expr_and_schema() {
 
 #[test]
 fn why_not_names_the_failed_condition_and_the_change() {
-    let o = norm(&[
-        "eval",
-        "stdlib/mail",
-        "--facts",
-        "examples/provincial_chatbot.json",
-        "--as-of",
-        "2026-12-01",
-        "--why-not",
-        "national_registry",
-    ]);
+    let o = eval_example("provincial_chatbot", &["--why-not", "national_registry"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(
         stdout(&o)
@@ -312,31 +291,14 @@ fn why_not_names_the_failed_condition_and_the_change() {
         "{}",
         stdout(&o)
     );
-    let o = norm(&[
-        "eval",
-        "stdlib/mail",
-        "--facts",
-        "examples/research_lab.json",
-        "--as-of",
-        "2026-12-01",
-        "--why-not",
-        "provincial_registry",
-        "--format",
-        "json",
-    ]);
+    let o = eval_example(
+        "research_lab",
+        &["--why-not", "provincial_registry", "--format", "json"],
+    );
     let w = &json(&o)["why_not"];
     assert_eq!(w["status"], "defeated");
     assert_eq!(w["defeated_by"], serde_json::json!(["research_exemption"]));
-    let o = norm(&[
-        "eval",
-        "stdlib/mail",
-        "--facts",
-        "examples/research_lab.json",
-        "--as-of",
-        "2026-12-01",
-        "--why-not",
-        "national_registr",
-    ]);
+    let o = eval_example("research_lab", &["--why-not", "national_registr"]);
     assert_eq!(code(&o), 1);
     assert!(
         stderr(&o).contains("did you mean `national_registry`?"),
@@ -347,30 +309,12 @@ fn why_not_names_the_failed_condition_and_the_change() {
 
 #[test]
 fn explanations_read_as_documents() {
-    let o = norm(&[
-        "eval",
-        "stdlib/mail",
-        "--facts",
-        "examples/research_lab.json",
-        "--as-of",
-        "2026-12-01",
-        "--explain",
-    ]);
+    let o = eval_example("research_lab", &["--explain"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let out = stdout(&o);
     let why = out.split("\nWhy:\n").nth(1).unwrap_or_default();
     insta::assert_snapshot!("explain_research_lab", why);
-    let o = norm(&[
-        "eval",
-        "stdlib/mail",
-        "--facts",
-        "examples/foreign_genai_2m_users.json",
-        "--as-of",
-        "2026-12-01",
-        "--explain",
-        "--format",
-        "json",
-    ]);
+    let o = eval_example("foreign_genai_2m_users", &["--explain", "--format", "json"]);
     let pretty = serde_json::to_string_pretty(&json(&o)["explanation"]).unwrap_or_default();
     insta::assert_snapshot!("explain_foreign_genai_json", pretty);
 }
