@@ -659,6 +659,35 @@ fn overflow_is_an_evaluation_error() {
 }
 
 #[test]
+fn as_of_before_the_law_takes_effect_is_an_error() {
+    let dir = scratch("not-in-force");
+    write(
+        &dir.join("law.norm"),
+        "law t \"T\" version \"1\" effective 2027-01-01\nfact x: bool\ndef y = x\n",
+    );
+    let f = write(&dir.join("f.json"), r#"{"x": true}"#);
+    let law = dir.display().to_string();
+    let o = norm(&["eval", &law, "--facts", &f, "--as-of", "2026-12-01"]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        stderr(&o).contains("law t 1 is not in force on 2026-12-01: it takes effect on 2027-01-01"),
+        "{}",
+        stderr(&o)
+    );
+    let o = norm(&[
+        "eval",
+        &law,
+        "--facts",
+        &f,
+        "--as-of",
+        "2027-01-01",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+}
+
+#[test]
 fn fmt_rewrites_and_is_idempotent() {
     let dir = scratch("fmt");
     let path = write(

@@ -36,6 +36,9 @@ pub struct Law {
     pub name: String,
     pub title: String,
     pub version: String,
+    /// When the law is in force (both inclusive; `None`: unbounded).
+    pub effective: Option<Date>,
+    pub until: Option<Date>,
 }
 
 #[derive(Clone, Debug)]
@@ -59,6 +62,9 @@ pub struct Article {
     /// The article's text, from the `///` lines above it.
     pub text: Vec<String>,
     pub chapter: Option<u32>,
+    /// This version of the article is in force from `effective` to `until` (both inclusive).
+    pub effective: Option<Date>,
+    pub until: Option<Date>,
     pub span: Span,
 }
 
@@ -115,6 +121,9 @@ pub struct Norm {
     pub tags: Vec<String>,
     pub act: Option<String>,
     pub priority: Option<i64>,
+    /// The norm's own period of validity, within its article's.
+    pub effective: Option<Date>,
+    pub until: Option<Date>,
     /// Norms that defeat this one when they apply (by `overrides` or by a higher priority).
     pub defeaters: Vec<u32>,
     /// Norms that conflict with this one, with no priority between them.
@@ -328,7 +337,20 @@ impl BinOp {
     }
 }
 
+/// Whether `d` lies in the period `from..=to` (open ends unbounded).
+pub fn in_period(d: Date, from: Option<Date>, to: Option<Date>) -> bool {
+    from.is_none_or(|f| f <= d) && to.is_none_or(|t| d <= t)
+}
+
 impl Program {
+    /// The norm is in force on `d`: its law, its article's version and its own period cover it.
+    pub fn norm_in_force(&self, norm: &Norm, d: Date) -> bool {
+        let art = self.article(norm);
+        in_period(d, self.law.effective, self.law.until)
+            && art.is_none_or(|a| in_period(d, a.effective, a.until))
+            && in_period(d, norm.effective, norm.until)
+    }
+
     pub fn norm_by_id(&self, id: &str) -> Option<(u32, &Norm)> {
         self.norms
             .iter()

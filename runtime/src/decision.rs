@@ -163,6 +163,23 @@ pub fn evaluate<'p>(
     modules: &[DataModule],
     as_of: Date,
 ) -> Result<Outcome<'p>, EvalError> {
+    if !norm_compiler::ir::in_period(as_of, program.law.effective, program.law.until) {
+        let law = &program.law;
+        let when = match (law.effective, law.until) {
+            (Some(f), _) if as_of < f => format!("it takes effect on {f}"),
+            (_, Some(u)) => format!("it ceased to be in force after {u}"),
+            _ => String::new(),
+        };
+        return Err(EvalError {
+            kind: crate::interp::EvalErrorKind::NotInForce,
+            message: format!(
+                "law {} {} is not in force on {as_of}: {when}",
+                law.name, law.version
+            ),
+            span: None,
+            related: Vec::new(),
+        });
+    }
     let selected = select_data(program, modules, as_of);
     let mut env = Env::with_modules(program, facts, &selected);
     env.eval_defs()?;
@@ -173,10 +190,13 @@ pub fn evaluate<'p>(
         let Some(norm) = program.norms.get(i as usize) else {
             continue;
         };
-        let held = match &norm.when {
-            Some(w) => env.eval_bool(w)?,
-            None => true,
-        };
+        // A norm whose article version (or own period) is not in force on the date is not
+        // even considered.
+        let held = program.norm_in_force(norm, as_of)
+            && match &norm.when {
+                Some(w) => env.eval_bool(w)?,
+                None => true,
+            };
         let defeated = norm
             .defeaters
             .iter()
@@ -823,6 +843,54 @@ mod tests {
             Some(EvalErrorKind::MissingFact)
         );
         assert!(err.is_some_and(|e| e.message.contains("`case.met_on` is not given")));
+    }
+
+    const VERSIONS: &str = "fact users: int\n\
+        article 5 \"Registry\" effective 2026-01-01 until 2026-06-30 {\n\
+          obligation register { addressee provider when users > 1_000 due 2026-12-01 + 10 days text \"v1\" }\n\
+        }\n\
+        article 5 \"Registry\" effective 2026-07-01 {\n\
+          obligation register { addressee provider when users > 500 due 2026-12-01 + 5 days text \"v2\" }\n\
+        }\n";
+
+    #[test]
+    fn each_article_version_applies_in_its_own_period() {
+        let (p, data) = program(VERSIONS);
+        let at = |date: &str, users: i64| {
+            let f = facts(&p, &format!("{{\"users\": {users}}}"));
+            decide(
+                &p,
+                f,
+                &data,
+                Date::parse(date).unwrap_or(Date::EPOCH),
+                false,
+            )
+            .map(|d| d.norms.iter().map(|n| n.text.clone()).collect::<Vec<_>>())
+        };
+        assert_eq!(at("2026-06-30", 800), Ok(vec![]));
+        assert_eq!(at("2026-06-30", 2_000), Ok(vec!["v1".to_string()]));
+        assert_eq!(at("2026-07-01", 800), Ok(vec!["v2".to_string()]));
+        assert_eq!(
+            at("2025-12-31", 2_000),
+            Ok(vec![]),
+            "before the first version nothing applies"
+        );
+    }
+
+    #[test]
+    fn a_law_is_not_decided_before_it_takes_effect() {
+        let src = "law t \"T\" version \"1\" effective 2027-01-01\nfact x: bool\ndef y = x\n";
+        let loader = MemoryLoader::with(&[("law.norm", src)]);
+        let c = compile(&loader, &[PathBuf::from("law.norm")]);
+        let p = c
+            .program
+            .unwrap_or_else(|| panic!("{}", render(&c.db, &c.diagnostics)));
+        let err = decide(&p, facts(&p, r#"{"x": true}"#), &[], day(), false).err();
+        assert_eq!(
+            err.as_ref().map(|e| e.kind.clone()),
+            Some(EvalErrorKind::NotInForce)
+        );
+        assert!(err.is_some_and(|e| e.message.contains("it takes effect on 2027-01-01")));
     }
 
     #[test]

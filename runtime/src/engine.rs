@@ -240,7 +240,15 @@ impl Engine {
         id: &str,
     ) -> Result<crate::why::WhyNot, DecideError> {
         let s = &self.snapshot;
-        let Some((norm, _)) = s.program.norm_by_id(id) else {
+        // Of several versions with this id, the one in force on the date.
+        let version = s
+            .program
+            .norms
+            .iter()
+            .position(|n| n.id == id && s.program.norm_in_force(n, as_of))
+            .and_then(|i| u32::try_from(i).ok())
+            .or_else(|| s.program.norm_by_id(id).map(|(i, _)| i));
+        let Some(norm) = version else {
             let ids: Vec<&str> = s.program.norms.iter().map(|n| n.id.as_str()).collect();
             return Err(DecideError::UnknownNorm {
                 id: id.to_string(),

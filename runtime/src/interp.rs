@@ -30,6 +30,7 @@ pub enum EvalErrorKind {
     Conflict,
     MissingData,
     MissingFact,
+    NotInForce,
     Internal,
 }
 

@@ -64,7 +64,32 @@ pub fn run_test(program: &Program, data: &[DataModule], test: &Test) -> TestResu
                 present,
                 span,
             } => {
-                let applies = out.applies.get(*norm as usize) == Some(&true);
+                // The norm may have several versions (one per article version): the one in
+                // force on the test's date answers.
+                let id0 = program
+                    .norms
+                    .get(*norm as usize)
+                    .map(|n| n.id.clone())
+                    .unwrap_or_default();
+                let versions: Vec<usize> = program
+                    .norms
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, m)| m.id == id0)
+                    .map(|(i, _)| i)
+                    .collect();
+                let in_force = versions
+                    .iter()
+                    .copied()
+                    .find(|i| {
+                        program
+                            .norms
+                            .get(*i)
+                            .is_some_and(|m| program.norm_in_force(m, as_of))
+                    })
+                    .unwrap_or(*norm as usize);
+                let norm = &(in_force as u32);
+                let applies = versions.iter().any(|i| out.applies.get(*i) == Some(&true));
                 if applies != *present {
                     let n = program.norms.get(*norm as usize);
                     let id = n.map(|n| n.id.as_str()).unwrap_or("?");

@@ -151,6 +151,20 @@ pub(crate) fn topo_order(succ: &[Vec<u32>]) -> (Vec<u32>, Vec<Vec<usize>>) {
     (order, cycles)
 }
 
+/// Two periods (open ends unbounded) share a day.
+pub(crate) fn overlap(a: (Option<Date>, Option<Date>), b: (Option<Date>, Option<Date>)) -> bool {
+    let start = a.0.max(b.0);
+    let end = match (a.1, b.1) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, None) => x,
+        (None, y) => y,
+    };
+    match (start, end) {
+        (Some(s), Some(e)) => s <= e,
+        _ => true,
+    }
+}
+
 /// Checks the files of one law and lowers them to IR. The program is returned even when there
 /// are errors (for the editor); the runtime must only ever be given an error-free one.
 pub fn check_law(files: &[ast::File]) -> (Program, Vec<Diagnostic>) {
@@ -180,6 +194,7 @@ pub fn check_law(files: &[ast::File]) -> (Program, Vec<Diagnostic>) {
     c.order_defs();
     c.check_norms(&items);
     c.program.types = c.types.clone();
+    c.version_gaps();
     c.check_tiers(&items);
     c.unreachable_norms();
     c.check_tests(&items);
@@ -233,6 +248,8 @@ impl<'a> Checker<'a> {
                 name,
                 title,
                 version,
+                effective,
+                until,
             } = &item.kind
             {
                 if let Some(prev) = found {
@@ -245,7 +262,10 @@ impl<'a> Checker<'a> {
                     continue;
                 }
                 found = Some(item.span);
+                let (effective, until) = self.period(effective, until);
                 self.program.law = ir::Law {
+                    effective,
+                    until,
                     name: name.node.clone(),
                     title: title.node.clone(),
                     version: version.node.clone(),
@@ -359,20 +379,30 @@ impl<'a> Checker<'a> {
                             .at(item.span, "move it out"),
                     );
                 }
-                ItemKind::Article { number, title, .. } => {
+                ItemKind::Article {
+                    number,
+                    title,
+                    effective,
+                    until,
+                    ..
+                } => {
                     let n = self.number(number).unwrap_or(0);
-                    if let Some(prev) = self
-                        .program
-                        .articles
-                        .iter()
-                        .find(|a| a.number == n && n != 0)
-                    {
+                    let (from, to) = self.period(effective, until);
+                    // Versions of one article must not be in force together.
+                    if let Some(prev) = self.program.articles.iter().find(|a| {
+                        a.number == n && n != 0 && overlap((a.effective, a.until), (from, to))
+                    }) {
                         let prev = prev.span;
+                        let msg = if from.is_none() && to.is_none() {
+                            format!("article {n} is declared twice")
+                        } else {
+                            format!("two versions of article {n} are in force at the same time")
+                        };
                         self.error(
-                            Diagnostic::error("E0116", format!("article {n} is declared twice"))
+                            Diagnostic::error("E0116", msg)
                                 .at(number.span, "again here")
                                 .also(prev, "first here")
-                                .help("put all of an article's norms in one `article` block"),
+                                .help("put all of an article's norms in one block, or give each version its own period (`effective … until …`)"),
                         );
                     }
                     self.program.articles.push(ir::Article {
@@ -380,6 +410,8 @@ impl<'a> Checker<'a> {
                         title: title.node.clone(),
                         text: item.doc.clone(),
                         chapter: None,
+                        effective: from,
+                        until: to,
                         span: item.span,
                     });
                 }
@@ -416,6 +448,73 @@ impl<'a> Checker<'a> {
                 a.chapter = ch;
             }
         }
+    }
+
+    /// Parses `effective … until …`, checking that the period is not backwards.
+    pub(crate) fn period(
+        &mut self,
+        effective: &Option<crate::span::Spanned<String>>,
+        until: &Option<crate::span::Spanned<String>>,
+    ) -> (Option<Date>, Option<Date>) {
+        let mut parse = |d: &Option<crate::span::Spanned<String>>| {
+            let d = d.as_ref()?;
+            let parsed = Date::parse(&d.node);
+            if parsed.is_none() {
+                self.error(
+                    Diagnostic::error("E0302", format!("invalid date `{}`", d.node))
+                        .at(d.span, "no such day in the calendar"),
+                );
+            }
+            parsed
+        };
+        let (from, to) = (parse(effective), parse(until));
+        if let (Some(f), Some(t), Some(u)) = (from, to, until) {
+            if t < f {
+                self.error(
+                    Diagnostic::error(
+                        "E0174",
+                        format!("the period ends ({t}) before it begins ({f})"),
+                    )
+                    .at(u.span, "before `effective`"),
+                );
+            }
+        }
+        (from, to)
+    }
+
+    /// Gaps between consecutive versions of an article: days on which no version is in force.
+    fn version_gaps(&mut self) {
+        let mut numbers: Vec<u32> = self.program.articles.iter().map(|a| a.number).collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        let mut found = Vec::new();
+        for n in numbers {
+            let mut versions: Vec<&ir::Article> = self
+                .program
+                .articles
+                .iter()
+                .filter(|a| a.number == n)
+                .collect();
+            if versions.len() < 2 {
+                continue;
+            }
+            versions.sort_by_key(|a| a.effective);
+            for pair in versions.windows(2) {
+                let [a, b] = pair else { continue };
+                let (Some(end), Some(next)) = (a.until, b.effective) else {
+                    continue;
+                };
+                if end.add_days(1).is_some_and(|day| day < next) {
+                    found.push(
+                        Diagnostic::warning("W0108", format!("article {n} is not in force from {} to {}", end.add_days(1).unwrap_or(end), next.add_days(-1).unwrap_or(next)))
+                            .at(b.span, "this version begins later")
+                            .also(a.span, "than the previous one ends")
+                            .help("make the new version effective the day after the old one ends, unless the gap is intended"),
+                    );
+                }
+            }
+        }
+        self.diagnostics.extend(found);
     }
 
     pub(crate) fn number(&mut self, n: &crate::span::Spanned<String>) -> Option<u32> {

@@ -29,10 +29,8 @@ impl<'a> Checker<'a> {
             let (ItemKind::Norm(norm), Some(article)) = (&item.kind, article) else {
                 continue;
             };
-            if !self.declare_name(&norm.id, norm.kind.keyword()) {
-                continue;
-            }
             let idx = self.program.norms.len() as u32;
+            let (mut effective, mut until) = (None, None);
             let mut n = ir::Norm {
                 id: norm.id.node.clone(),
                 kind: norm.kind,
@@ -48,6 +46,8 @@ impl<'a> Checker<'a> {
                 tags: Vec::new(),
                 act: None,
                 priority: None,
+                effective: None,
+                until: None,
                 defeaters: Vec::new(),
                 conflicts: Vec::new(),
                 span: norm.id.span,
@@ -68,6 +68,8 @@ impl<'a> Checker<'a> {
                 let mut scope = Scope::rules();
                 match &clause.kind {
                     ClauseKind::Paragraph(p) => n.paragraph = self.number(p),
+                    ClauseKind::Effective(d) => effective = Some(d.clone()),
+                    ClauseKind::Until(d) => until = Some(d.clone()),
                     ClauseKind::Item(p) => n.item = self.number(p),
                     ClauseKind::Addressee(r) => n.addressee = self.lookup_named(r, true),
                     ClauseKind::Authority(a) => n.authority = self.lookup_named(a, false),
@@ -129,6 +131,24 @@ impl<'a> Checker<'a> {
                     )
                     .at(norm.id.span, "add `text \"…\"` in the law's words"),
                 );
+            }
+            (n.effective, n.until) = self.period(&effective, &until);
+            // The same id may stand in several versions of one article, never in force together.
+            let version_of_existing = self.program.norms.iter().filter(|m| m.id == n.id).all(|m| {
+                let same_article = self
+                    .program
+                    .articles
+                    .get(m.article as usize)
+                    .map(|a| a.number)
+                    == self
+                        .program
+                        .articles
+                        .get(n.article as usize)
+                        .map(|a| a.number);
+                same_article && !super::overlap(self.in_force_period(m), self.in_force_period(&n))
+            }) && self.program.norms.iter().any(|m| m.id == n.id);
+            if !version_of_existing && !self.declare_name(&norm.id, norm.kind.keyword()) {
+                continue;
             }
             self.program.norms.push(n);
         }
@@ -280,6 +300,21 @@ impl<'a> Checker<'a> {
             }
         }
         self.diagnostics.extend(found);
+    }
+
+    /// The days a norm can be in force: its article version's period and its own.
+    fn in_force_period(
+        &self,
+        n: &ir::Norm,
+    ) -> (Option<crate::date::Date>, Option<crate::date::Date>) {
+        let art = self.program.articles.get(n.article as usize);
+        let start = art.and_then(|a| a.effective).max(n.effective);
+        let end = match (art.and_then(|a| a.until), n.until) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, None) => a,
+            (None, b) => b,
+        };
+        (start, end)
     }
 
     fn lookup_named(&mut self, name: &crate::span::Ident, role: bool) -> Option<u32> {
@@ -453,6 +488,8 @@ fn clause_name(c: &ClauseKind) -> &'static str {
         ClauseKind::Due(_) => "due",
         ClauseKind::Text(_) => "text",
         ClauseKind::Act(_) => "act",
+        ClauseKind::Effective(_) => "effective",
+        ClauseKind::Until(_) => "until",
         ClauseKind::Priority(_) => "priority",
         ClauseKind::Tags(_) => "tags",
         ClauseKind::Overrides { .. } => "overrides",

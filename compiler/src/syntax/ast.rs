@@ -24,6 +24,8 @@ pub enum ItemKind {
         name: Ident,
         title: Spanned<String>,
         version: Spanned<String>,
+        effective: Option<Spanned<String>>,
+        until: Option<Spanned<String>>,
     },
     Import {
         path: Spanned<String>,
@@ -75,6 +77,8 @@ pub enum ItemKind {
     Article {
         number: Spanned<String>,
         title: Spanned<String>,
+        effective: Option<Spanned<String>>,
+        until: Option<Spanned<String>>,
         body: Vec<Item>,
     },
     Norm(Norm),
@@ -164,6 +168,8 @@ pub enum ClauseKind {
     Due(Expr),
     Text(Spanned<String>),
     Act(Ident),
+    Effective(Spanned<String>),
+    Until(Spanned<String>),
     Priority(Spanned<String>),
     Tags(Vec<Ident>),
     Overrides {

@@ -192,11 +192,14 @@ impl Formatter<'_> {
                 name,
                 title,
                 version,
+                effective,
+                until,
             } => self.line(&format!(
-                "law {} {} version {}",
+                "law {} {} version {}{}",
                 name.node,
                 quote(&title.node),
-                quote(&version.node)
+                quote(&version.node),
+                validity(effective, until)
             )),
             ItemKind::Import { path } => self.line(&format!("import {}", quote(&path.node))),
             ItemKind::Type {
@@ -320,12 +323,15 @@ impl Formatter<'_> {
             ItemKind::Article {
                 number,
                 title,
+                effective,
+                until,
                 body,
             } => {
                 self.line(&format!(
-                    "article {} {} {{",
+                    "article {} {}{} {{",
                     number.node,
-                    quote(&title.node)
+                    quote(&title.node),
+                    validity(effective, until)
                 ));
                 self.indent += 1;
                 self.items(body, Some(item));
@@ -424,6 +430,8 @@ impl Formatter<'_> {
             }
             ClauseKind::Text(t) => self.line(&format!("text {}", quote(&t.node))),
             ClauseKind::Act(a) => self.line(&format!("act {}", a.node)),
+            ClauseKind::Effective(d) => self.line(&format!("effective {}", d.node)),
+            ClauseKind::Until(d) => self.line(&format!("until {}", d.node)),
             ClauseKind::Priority(p) => self.line(&format!("priority {}", p.node)),
             ClauseKind::Tags(ts) => {
                 let names: Vec<&str> = ts.iter().map(|t| t.node.as_str()).collect();
@@ -566,6 +574,21 @@ impl Formatter<'_> {
         };
         self.trailing(at);
     }
+}
+
+/// ` effective D until E`, either part optional.
+fn validity(
+    effective: &Option<crate::span::Spanned<String>>,
+    until: &Option<crate::span::Spanned<String>>,
+) -> String {
+    let mut s = String::new();
+    if let Some(e) = effective {
+        s.push_str(&format!(" effective {}", e.node));
+    }
+    if let Some(u) = until {
+        s.push_str(&format!(" until {}", u.node));
+    }
+    s
 }
 
 fn chain<'e>(e: &'e Expr, op: BinOp, out: &mut Vec<&'e Expr>) {

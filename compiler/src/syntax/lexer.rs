@@ -33,6 +33,8 @@ pub enum Tok<'a> {
     Schema,
     #[token("effective")]
     Effective,
+    #[token("until")]
+    Until,
     #[token("def")]
     Def,
     #[token("exception")]
@@ -379,6 +381,7 @@ pub fn token_text(tok: &Tok<'_>) -> &'static str {
         Data => "data",
         Schema => "schema",
         Effective => "effective",
+        Until => "until",
         Def => "def",
         Exception => "exception",
         Priority => "priority",
