@@ -468,16 +468,16 @@ impl<'a> Checker<'a> {
             parsed
         };
         let (from, to) = (parse(effective), parse(until));
-        if let (Some(f), Some(t), Some(u)) = (from, to, until) {
-            if t < f {
-                self.error(
-                    Diagnostic::error(
-                        "E0174",
-                        format!("the period ends ({t}) before it begins ({f})"),
-                    )
-                    .at(u.span, "before `effective`"),
-                );
-            }
+        if let (Some(f), Some(t), Some(u)) = (from, to, until)
+            && t < f
+        {
+            self.error(
+                Diagnostic::error(
+                    "E0174",
+                    format!("the period ends ({t}) before it begins ({f})"),
+                )
+                .at(u.span, "before `effective`"),
+            );
         }
         (from, to)
     }
