@@ -823,6 +823,9 @@ mod tests {
 
     #[test]
     fn an_optional_fact_left_out_omits_the_due_date() {
+        // A fact none of whose fields must be given may be left out entirely.
+        let d = run(OPTIONAL, "{}").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(norm_ids(&d), vec!["file"]);
         let d = run(OPTIONAL, r#"{"case": {}}"#).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(norm_ids(&d), vec!["file"]);
         assert_eq!(d.norms.first().and_then(|n| n.due.clone()), None);

@@ -93,10 +93,16 @@ pub fn read_facts(program: &Program, json: &Json) -> Result<Vec<Value>, Vec<Fact
 }
 
 /// The value of a struct whose every field has a default.
-fn all_defaults(types: &Types, ty: &Ty) -> Option<Value> {
+/// The value of a struct none of whose fields needs to be given (each has a default or is
+/// optional), so that a case may leave the whole fact out.
+pub fn all_defaults(types: &Types, ty: &Ty) -> Option<Value> {
     let Ty::Struct(id) = ty else { return None };
     let def = types.struct_def(*id)?;
-    let fields: Option<Vec<Value>> = def.fields.iter().map(|f| f.default.clone()).collect();
+    let fields: Option<Vec<Value>> = def
+        .fields
+        .iter()
+        .map(|f| f.default.clone().or(f.optional.then_some(Value::Absent)))
+        .collect();
     Some(Value::Struct(*id, fields?.into()))
 }
 

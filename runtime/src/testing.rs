@@ -184,7 +184,7 @@ fn given_facts(program: &Program, test: &Test) -> Result<Vec<Value>, Vec<String>
                 Ok(v) => values.push(v),
                 Err(_) => missing.push(f.name.clone()),
             },
-            None => match defaults(program, &f.ty) {
+            None => match crate::facts::all_defaults(&program.types, &f.ty) {
                 Some(v) => values.push(v),
                 None => missing.push(format!("`{}`", f.name)),
             },
@@ -195,13 +195,4 @@ fn given_facts(program: &Program, test: &Test) -> Result<Vec<Value>, Vec<String>
     } else {
         Err(missing)
     }
-}
-
-fn defaults(program: &Program, ty: &norm_compiler::value::Ty) -> Option<Value> {
-    let norm_compiler::value::Ty::Struct(id) = ty else {
-        return None;
-    };
-    let def = program.types.struct_def(*id)?;
-    let fields: Option<Vec<Value>> = def.fields.iter().map(|f| f.default.clone()).collect();
-    Some(Value::Struct(*id, fields?.into()))
 }
