@@ -371,6 +371,12 @@ fn print_decision(engine: &Engine, d: &Decision) {
                         format!("   [{}]", vals.join(", "))
                     }
                 );
+                for m in &c.data {
+                    println!(
+                        "        data: {} version {} (effective {})",
+                        m.name, m.version, m.effective
+                    );
+                }
             }
             for x in &e.exceptions_considered {
                 println!(

@@ -122,6 +122,9 @@ pub struct Condition {
     pub holds: bool,
     /// The facts, data and definitions the condition read, with their values.
     pub values: serde_json::Map<String, Json>,
+    /// The data modules the condition read, with the versions in force.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub data: Vec<DataRef>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -373,12 +376,16 @@ pub fn decide(
         }
     }
     if explain {
-        decision.explanation = Some(explain_all(program, &mut out)?);
+        decision.explanation = Some(explain_all(program, &mut out, &selected)?);
     }
     Ok(decision)
 }
 
-fn explain_all(program: &Program, out: &mut Outcome<'_>) -> Result<Vec<Explanation>, EvalError> {
+fn explain_all(
+    program: &Program,
+    out: &mut Outcome<'_>,
+    selected: &[Option<&DataModule>],
+) -> Result<Vec<Explanation>, EvalError> {
     let mut list = Vec::new();
     for (i, n) in program.norms.iter().enumerate() {
         if out.applicable.get(i) != Some(&true) {
@@ -416,6 +423,24 @@ fn explain_all(program: &Program, out: &mut Outcome<'_>) -> Result<Vec<Explanati
                 }
                 let mut seen = std::collections::HashSet::new();
                 leaves.retain(|l| seen.insert(program.show_expr(l)));
+                let mut data: Vec<DataRef> = Vec::new();
+                for leaf in &leaves {
+                    let mut schema = None;
+                    leaf.visit(&mut |x| {
+                        if let ExprKind::Data(s, _) = x.kind {
+                            schema = Some(s);
+                        }
+                    });
+                    if let Some(Some(m)) = schema.and_then(|s| selected.get(s as usize)) {
+                        if !data.iter().any(|d| d.name == m.name) {
+                            data.push(DataRef {
+                                name: m.name.clone(),
+                                version: m.version.clone(),
+                                effective: m.effective.to_string(),
+                            });
+                        }
+                    }
+                }
                 for leaf in leaves {
                     let v = match out.env.eval(leaf) {
                         Ok(v) => to_json(&program.types, &v),
@@ -430,6 +455,7 @@ fn explain_all(program: &Program, out: &mut Outcome<'_>) -> Result<Vec<Explanati
                     condition: program.show_expr(c),
                     holds,
                     values,
+                    data,
                 });
             }
         }
