@@ -431,14 +431,14 @@ fn explain_all(
                             schema = Some(s);
                         }
                     });
-                    if let Some(Some(m)) = schema.and_then(|s| selected.get(s as usize)) {
-                        if !data.iter().any(|d| d.name == m.name) {
-                            data.push(DataRef {
-                                name: m.name.clone(),
-                                version: m.version.clone(),
-                                effective: m.effective.to_string(),
-                            });
-                        }
+                    if let Some(Some(m)) = schema.and_then(|s| selected.get(s as usize))
+                        && !data.iter().any(|d| d.name == m.name)
+                    {
+                        data.push(DataRef {
+                            name: m.name.clone(),
+                            version: m.version.clone(),
+                            effective: m.effective.to_string(),
+                        });
                     }
                 }
                 for leaf in leaves {
