@@ -262,6 +262,16 @@ pub enum ExprKind {
 }
 
 impl Expr {
+    /// A value the case or the data states: a fact, a data field, a definition, or a field of
+    /// one of these (no quantifier variable inside).
+    pub fn is_case_value(&self) -> bool {
+        match &self.kind {
+            ExprKind::Fact(_) | ExprKind::Data(..) | ExprKind::Def(_) => true,
+            ExprKind::Field(b, _) => b.is_case_value(),
+            _ => false,
+        }
+    }
+
     /// Calls `f` on this expression and every expression inside it (iteratively: no deep
     /// recursion however nested the expression is).
     pub fn visit(&self, f: &mut impl FnMut(&Expr)) {

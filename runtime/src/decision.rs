@@ -512,7 +512,7 @@ fn conjuncts(e: &Expr) -> Vec<&Expr> {
 fn collect_leaves<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
     match &e.kind {
         ExprKind::Fact(_) | ExprKind::Data(..) | ExprKind::Def(_) => out.push(e),
-        ExprKind::Field(base, _) if reads_no_local(base) => out.push(e),
+        ExprKind::Field(base, _) if base.is_case_value() => out.push(e),
         ExprKind::Field(base, _)
         | ExprKind::Not(base)
         | ExprKind::Neg(base)
@@ -543,14 +543,6 @@ fn collect_leaves<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
         | ExprKind::Struct(_, xs)
         | ExprKind::Call(_, xs) => xs.iter().for_each(|x| collect_leaves(x, out)),
         ExprKind::Const(_) | ExprKind::Local(_) => {}
-    }
-}
-
-fn reads_no_local(e: &Expr) -> bool {
-    match &e.kind {
-        ExprKind::Fact(_) | ExprKind::Data(..) | ExprKind::Def(_) => true,
-        ExprKind::Field(b, _) => reads_no_local(b),
-        _ => false,
     }
 }
 

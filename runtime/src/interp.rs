@@ -169,6 +169,18 @@ impl<'p> Env<'p> {
         }
     }
 
+    /// The working-day table of calendar schema `schema` in force, or an error saying none is.
+    fn calendar(&self, schema: u32, span: Span) -> Result<Arc<WorkingDayCalendar>, EvalError> {
+        match self.calendars.get(schema as usize) {
+            Some(Some(cal)) => Ok(cal.clone()),
+            _ => Err(EvalError::new(
+                EvalErrorKind::MissingData,
+                "no working-day calendar is in force: load the `calendar` data module",
+                span,
+            )),
+        }
+    }
+
     pub fn eval_bool(&mut self, e: &Expr) -> Result<bool, EvalError> {
         match self.eval(e)? {
             Value::Bool(b) => Ok(b),
@@ -338,13 +350,7 @@ impl<'p> Env<'p> {
                     return Err(internal(e.span));
                 };
                 let last = d.add_duration(p).ok_or_else(|| date_range(e.span))?;
-                let Some(Some(cal)) = self.calendars.get(*schema as usize) else {
-                    return Err(EvalError::new(
-                        EvalErrorKind::MissingData,
-                        "no working-day calendar is in force: load the `calendar` data module",
-                        e.span,
-                    ));
-                };
+                let cal = self.calendar(*schema, e.span)?;
                 let outside = || {
                     EvalError::new(
                         EvalErrorKind::OutsideCalendar,
@@ -371,13 +377,7 @@ impl<'p> Env<'p> {
                 else {
                     return Err(internal(e.span));
                 };
-                let Some(Some(cal)) = self.calendars.get(*schema as usize) else {
-                    return Err(EvalError::new(
-                        EvalErrorKind::MissingData,
-                        "no working-day calendar is in force: load the `calendar` data module",
-                        e.span,
-                    ));
-                };
+                let cal = self.calendar(*schema, e.span)?;
                 let signed = if *backwards {
                     n.checked_neg().ok_or_else(|| overflow(e.span))?
                 } else {

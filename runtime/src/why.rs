@@ -146,7 +146,9 @@ fn failures(
             }
         }
         ExprKind::Not(x) => {
-            let change = is_leaf(x).then(|| format!("`{}` would need to be false", show(x)));
+            let change = x
+                .is_case_value()
+                .then(|| format!("`{}` would need to be false", show(x)));
             out.push(Failure {
                 condition: show(e),
                 change,
@@ -157,14 +159,14 @@ fn failures(
             a,
             b,
         ) => {
-            let change = if is_leaf(a) {
+            let change = if a.is_case_value() {
                 let (target, now) = (value(env, b)?, value(env, a)?);
                 Some(format!(
                     "`{}` would need to {} {target}; it is {now}",
                     show(a),
                     verb(*op)
                 ))
-            } else if is_leaf(b) {
+            } else if b.is_case_value() {
                 let (target, now) = (value(env, a)?, value(env, b)?);
                 Some(format!(
                     "`{}` would need to {} {target}; it is {now}",
@@ -179,7 +181,7 @@ fn failures(
                 change,
             });
         }
-        ExprKind::Bin(BinOp::In, a, b) if is_leaf(a) => {
+        ExprKind::Bin(BinOp::In, a, b) if a.is_case_value() => {
             let (set, now) = (value(env, b)?, value(env, a)?);
             out.push(Failure {
                 condition: show(e),
@@ -189,7 +191,7 @@ fn failures(
                 )),
             });
         }
-        _ if is_leaf(e) => out.push(Failure {
+        _ if e.is_case_value() => out.push(Failure {
             condition: show(e),
             change: Some(format!("`{}` would need to be true", show(e))),
         }),
@@ -199,15 +201,6 @@ fn failures(
         }),
     }
     Ok(())
-}
-
-/// A fact, a field of one, a data value or a definition: something the case states.
-fn is_leaf(e: &Expr) -> bool {
-    match &e.kind {
-        ExprKind::Fact(_) | ExprKind::Data(..) | ExprKind::Def(_) => true,
-        ExprKind::Field(b, _) => is_leaf(b),
-        _ => false,
-    }
 }
 
 fn verb(op: BinOp) -> &'static str {
