@@ -1,14 +1,15 @@
 //! One function per subcommand. Each returns the exit code.
 
-use crate::Format;
 use crate::output::{self, INPUT, OK, USAGE, fail, print_json, report};
+use crate::{Format, TestEngine};
 use norm_compiler::date::Date;
 use norm_compiler::diagnostic::{Diagnostic, Severity};
 use norm_compiler::driver::{self, Compilation};
 use norm_compiler::files::SourceDb;
 use norm_compiler::value::group_thousands;
 use norm_runtime::decision::Decision;
-use norm_runtime::engine::{DecideError, Engine, FsLoader};
+use norm_runtime::engine::{DecideError, Engine, EngineKind, FsLoader};
+use norm_runtime::jit::JitProgram;
 use norm_runtime::testing;
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -109,7 +110,12 @@ pub fn check(paths: &[PathBuf], format: Format, ir: bool) -> u8 {
     OK
 }
 
-fn load_engine(law: &Path, data: Option<&[PathBuf]>, format: Format) -> Result<Engine, u8> {
+fn load_engine(
+    law: &Path,
+    data: Option<&[PathBuf]>,
+    format: Format,
+    kind: EngineKind,
+) -> Result<Engine, u8> {
     let mut paths = vec![law.to_path_buf()];
     if let Some(d) = data {
         paths.extend(d.iter().cloned());
@@ -117,24 +123,34 @@ fn load_engine(law: &Path, data: Option<&[PathBuf]>, format: Format) -> Result<E
     if let Some(code) = missing_paths(&paths, format) {
         return Err(code);
     }
-    Engine::load(&[law.to_path_buf()], data)
+    Engine::load_with(&FsLoader, &[law.to_path_buf()], data, kind)
         .map_err(|e| report(&e.db, &e.diagnostics, format).max(INPUT))
 }
 
-pub fn eval(
-    law: &Path,
-    facts: &Path,
-    as_of_arg: Option<&str>,
-    data: Option<&[PathBuf]>,
-    explain: bool,
-    why_not: Option<&str>,
-    format: Format,
-) -> u8 {
+/// What `norm eval` is asked for, beyond the law and the facts.
+pub struct EvalOptions<'a> {
+    pub as_of: Option<&'a str>,
+    pub data: Option<&'a [PathBuf]>,
+    pub explain: bool,
+    pub why_not: Option<&'a str>,
+    pub format: Format,
+    pub engine: EngineKind,
+}
+
+pub fn eval(law: &Path, facts: &Path, opts: EvalOptions<'_>) -> u8 {
+    let EvalOptions {
+        as_of: as_of_arg,
+        data,
+        explain,
+        why_not,
+        format,
+        engine: kind,
+    } = opts;
     let as_of = match as_of(as_of_arg, format) {
         Ok(d) => d,
         Err(code) => return code,
     };
-    let engine = match load_engine(law, data, format) {
+    let engine = match load_engine(law, data, format, kind) {
         Ok(e) => e,
         Err(code) => return code,
     };
@@ -394,7 +410,7 @@ fn print_decision(engine: &Engine, d: &Decision) {
     }
 }
 
-pub fn test(paths: &[PathBuf]) -> u8 {
+pub fn test(paths: &[PathBuf], engine: TestEngine) -> u8 {
     if let Some(code) = missing_paths(paths, Format::Text) {
         println!("0 passed, 0 failed");
         return code;
@@ -405,10 +421,40 @@ pub fn test(paths: &[PathBuf]) -> u8 {
         println!("0 passed, 0 failed");
         return INPUT;
     };
+    let jit = match engine {
+        TestEngine::Interp => None,
+        TestEngine::Jit | TestEngine::Both => match JitProgram::compile(&program, &c.data) {
+            Ok(j) => Some(j),
+            Err(e) => {
+                eprintln!(
+                    "error: internal error: the law could not be compiled to native code: {e}"
+                );
+                println!("0 passed, 0 failed");
+                return INPUT;
+            }
+        },
+    };
     let (mut passed, mut failed) = (0usize, 0usize);
     let mut diags = Vec::new();
     for t in &program.tests {
-        let r = testing::run_test(&program, &c.data, t);
+        let mut r = match engine {
+            TestEngine::Interp => testing::run_test(&program, &c.data, t, None),
+            _ => testing::run_test(&program, &c.data, t, jit.as_ref()),
+        };
+        if engine == TestEngine::Both {
+            // The reference must agree with compiled code, failure for failure.
+            let reference = testing::run_test(&program, &c.data, t, None);
+            if reference.failures != r.failures {
+                r.failures.push((
+                    t.span,
+                    format!(
+                        "the engines disagree: compiled code {}, the interpreter {}",
+                        outcome(&r),
+                        outcome(&reference)
+                    ),
+                ));
+            }
+        }
         if r.passed() {
             passed += 1;
             println!("PASS {}", r.name);
@@ -429,6 +475,13 @@ pub fn test(paths: &[PathBuf]) -> u8 {
     }
     println!("{passed} passed, {failed} failed");
     code
+}
+
+fn outcome(r: &testing::TestResult) -> String {
+    match r.failures.first() {
+        None => "passes".to_string(),
+        Some((_, m)) => format!("fails ({m})"),
+    }
 }
 
 pub fn fmt(paths: &[PathBuf], check: bool) -> u8 {
@@ -520,11 +573,20 @@ pub fn expr(
         .map(Path::to_path_buf)
         .or_else(|| default_law.is_dir().then_some(default_law));
     let engine = match &law {
-        Some(l) => match load_engine(l, data, format) {
+        // One expression is evaluated by the interpreter: compiling it would cost more.
+        Some(l) => match load_engine(l, data, format, EngineKind::Interp) {
             Ok(e) => e,
             Err(code) => return code,
         },
-        None => Engine::from_parts(Default::default(), Vec::new(), SourceDb::new()),
+        None => match Engine::from_parts(
+            Default::default(),
+            Vec::new(),
+            SourceDb::new(),
+            EngineKind::Interp,
+        ) {
+            Ok(e) => e,
+            Err(m) => return fail(format, "internal", &m, None),
+        },
     };
     let mut db = SourceDb::new();
     let e = match driver::compile_expr(&mut db, engine.program(), src) {

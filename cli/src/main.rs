@@ -30,8 +30,20 @@ pub enum Format {
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum EngineKind {
-    /// The reference interpreter.
+    /// The law compiled to native code (Cranelift)
+    Jit,
+    /// The reference interpreter
     Interp,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TestEngine {
+    /// The law compiled to native code (Cranelift)
+    Jit,
+    /// The reference interpreter
+    Interp,
+    /// Both, and the results must agree
+    Both,
 }
 
 #[derive(Subcommand)]
@@ -59,7 +71,8 @@ enum Command {
         /// Data modules (default: the `data` directory beside the law)
         #[arg(long)]
         data: Option<Vec<PathBuf>>,
-        #[arg(long, value_enum, default_value = "interp")]
+        /// Which engine decides
+        #[arg(long, value_enum, default_value = "jit")]
         engine: EngineKind,
         /// Explain each norm: the conditions that held and the exceptions considered
         #[arg(long)]
@@ -74,6 +87,9 @@ enum Command {
     Test {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Which engine runs the tests
+        #[arg(long, value_enum, default_value = "both")]
+        engine: TestEngine,
     },
     /// Format source files canonically
     Fmt {
@@ -132,20 +148,26 @@ fn run(cli: Cli) -> ExitCode {
             facts,
             as_of,
             data,
-            engine: _,
+            engine,
             explain,
             why_not,
             format,
         } => commands::eval(
             &law,
             &facts,
-            as_of.as_deref(),
-            data.as_deref(),
-            explain,
-            why_not.as_deref(),
-            format,
+            commands::EvalOptions {
+                as_of: as_of.as_deref(),
+                data: data.as_deref(),
+                explain,
+                why_not: why_not.as_deref(),
+                format,
+                engine: match engine {
+                    EngineKind::Jit => norm_runtime::engine::EngineKind::Jit,
+                    EngineKind::Interp => norm_runtime::engine::EngineKind::Interp,
+                },
+            },
         ),
-        Command::Test { paths } => commands::test(&paths),
+        Command::Test { paths, engine } => commands::test(&paths, engine),
         Command::Fmt { check, paths } => commands::fmt(&paths, check),
         Command::Expr {
             expr,

@@ -15,9 +15,10 @@
 //! | `set<E>` of an enum with at most 64 variants | 8 | bit mask, bit *i* = variant *i* |
 //! | other `set<T>`, `list<T>` | 16 | pointer to packed elements, element count |
 //! | struct | sum of fields | fields in declaration order |
+//! | optional field (`T?`) | 8 + size of `T` | presence (0: not given, 1: given), then `T` |
 
 use crate::ir::Program;
-use crate::value::{Ty, Types};
+use crate::value::{FieldDef, Ty, Types};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Repr {
@@ -29,6 +30,8 @@ pub enum Repr {
     Mask,
     Seq(Box<Layout>),
     Struct(Vec<u32>, Vec<Layout>),
+    /// An optional struct field: a presence word, then the value.
+    Opt(Box<Layout>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,7 +59,7 @@ pub fn layout_of(types: &Types, ty: &Ty) -> Option<Layout> {
             let mut fields = Vec::with_capacity(def.fields.len());
             let mut size = 0u32;
             for f in &def.fields {
-                let fl = layout_of(types, &f.ty)?;
+                let fl = field_layout(types, f)?;
                 offsets.push(size);
                 size = size.checked_add(fl.size)?;
                 fields.push(fl);
@@ -64,6 +67,19 @@ pub fn layout_of(types: &Types, ty: &Ty) -> Option<Layout> {
             l(size, Repr::Struct(offsets, fields))
         }
         Ty::Never | Ty::Error => None,
+    }
+}
+
+/// The layout of a struct or schema field: its type's, behind a presence word if optional.
+pub fn field_layout(types: &Types, f: &FieldDef) -> Option<Layout> {
+    let inner = layout_of(types, &f.ty)?;
+    if f.optional {
+        Some(Layout {
+            size: inner.size.checked_add(8)?,
+            repr: Repr::Opt(Box::new(inner)),
+        })
+    } else {
+        Some(inner)
     }
 }
 
@@ -95,7 +111,7 @@ impl CaseLayout {
             let mut layouts = Vec::new();
             let mut ssize = 0u32;
             for f in &s.fields {
-                let l = layout_of(&program.types, &f.ty)?;
+                let l = field_layout(&program.types, f)?;
                 offsets.push(ssize);
                 ssize = ssize.checked_add(l.size)?;
                 layouts.push(l);

@@ -140,14 +140,99 @@ pub fn select_data<'d>(
     modules: &'d [DataModule],
     as_of: Date,
 ) -> Vec<Option<&'d DataModule>> {
+    select_data_index(program, modules, as_of)
+        .into_iter()
+        .map(|i| i.and_then(|i| modules.get(i)))
+        .collect()
+}
+
+/// [`select_data`] as indices into `modules`.
+pub fn select_data_index(
+    program: &Program,
+    modules: &[DataModule],
+    as_of: Date,
+) -> Vec<Option<usize>> {
     (0..program.schemas.len())
         .map(|s| {
             modules
                 .iter()
-                .filter(|m| m.schema as usize == s && m.effective <= as_of)
-                .max_by_key(|m| m.effective)
+                .enumerate()
+                .filter(|(_, m)| m.schema as usize == s && m.effective <= as_of)
+                .max_by_key(|(_, m)| m.effective)
+                .map(|(i, _)| i)
         })
         .collect()
+}
+
+/// What deciding a case computed, whichever engine computed it: the input of [`build`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decided {
+    /// Per norm: its condition held (and it was in force).
+    pub applicable: Vec<bool>,
+    /// Per norm: it applies (held and was not defeated).
+    pub applies: Vec<bool>,
+    /// Per norm that applies: its due date, unless it has none or needs a fact not given.
+    pub due: Vec<Option<Value>>,
+    /// Per penalty that applies: its minimum and maximum fine.
+    pub fines: Vec<Option<(Value, Value)>>,
+    /// Per definition: its value.
+    pub defs: Vec<Option<Value>>,
+}
+
+/// The law must be in force on the date.
+pub fn law_in_force(program: &Program, as_of: Date) -> Result<(), EvalError> {
+    if norm_compiler::ir::in_period(as_of, program.law.effective, program.law.until) {
+        return Ok(());
+    }
+    let law = &program.law;
+    let when = match (law.effective, law.until) {
+        (Some(f), _) if as_of < f => format!("it takes effect on {f}"),
+        (_, Some(u)) => format!("it ceased to be in force after {u}"),
+        _ => String::new(),
+    };
+    Err(EvalError {
+        kind: crate::interp::EvalErrorKind::NotInForce,
+        message: format!(
+            "law {} {} is not in force on {as_of}: {when}",
+            law.name, law.version
+        ),
+        span: None,
+        related: Vec::new(),
+    })
+}
+
+/// Every norm in the order the Decision lists them (article, paragraph, item, declaration);
+/// due dates and fines are computed in this order.
+pub fn decision_order(program: &Program) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..program.norms.len()).collect();
+    order.sort_by_key(|&i| {
+        let n = program.norms.get(i);
+        (
+            n.and_then(|n| program.article(n))
+                .map(|a| a.number)
+                .unwrap_or(0),
+            n.and_then(|n| n.paragraph).unwrap_or(0),
+            n.and_then(|n| n.item).unwrap_or(0),
+            i,
+        )
+    });
+    order
+}
+
+/// Pairs of norms that both apply, opposite on one act with no priority between them.
+pub fn conflicts(program: &Program, applies: &[bool]) -> Vec<(u32, u32)> {
+    let mut conflicts = Vec::new();
+    for (i, norm) in program.norms.iter().enumerate() {
+        if applies.get(i) != Some(&true) {
+            continue;
+        }
+        for &c in &norm.conflicts {
+            if (c as usize) > i && applies.get(c as usize) == Some(&true) {
+                conflicts.push((i as u32, c));
+            }
+        }
+    }
+    conflicts
 }
 
 /// The result of deciding, with the evaluation state kept for tests and explanations.
@@ -166,23 +251,7 @@ pub fn evaluate<'p>(
     modules: &[DataModule],
     as_of: Date,
 ) -> Result<Outcome<'p>, EvalError> {
-    if !norm_compiler::ir::in_period(as_of, program.law.effective, program.law.until) {
-        let law = &program.law;
-        let when = match (law.effective, law.until) {
-            (Some(f), _) if as_of < f => format!("it takes effect on {f}"),
-            (_, Some(u)) => format!("it ceased to be in force after {u}"),
-            _ => String::new(),
-        };
-        return Err(EvalError {
-            kind: crate::interp::EvalErrorKind::NotInForce,
-            message: format!(
-                "law {} {} is not in force on {as_of}: {when}",
-                law.name, law.version
-            ),
-            span: None,
-            related: Vec::new(),
-        });
-    }
+    law_in_force(program, as_of)?;
     let selected = select_data(program, modules, as_of);
     let mut env = Env::with_modules(program, facts, &selected);
     env.eval_defs()?;
@@ -211,17 +280,7 @@ pub fn evaluate<'p>(
             *a = held && !defeated;
         }
     }
-    let mut conflicts = Vec::new();
-    for (i, norm) in program.norms.iter().enumerate() {
-        if applies.get(i) != Some(&true) {
-            continue;
-        }
-        for &c in &norm.conflicts {
-            if (c as usize) > i && applies.get(c as usize) == Some(&true) {
-                conflicts.push((i as u32, c));
-            }
-        }
-    }
+    let conflicts = conflicts(program, &applies);
     Ok(Outcome {
         env,
         applicable,
@@ -237,7 +296,8 @@ fn article_number(program: &Program, n: &Norm) -> String {
         .unwrap_or_default()
 }
 
-/// Decides a case: the norms that apply as of `as_of`, with their deadlines and fines.
+/// Decides a case with the interpreter: the norms that apply as of `as_of`, with their
+/// deadlines and fines.
 pub fn decide(
     program: &Program,
     facts: Vec<Value>,
@@ -246,21 +306,69 @@ pub fn decide(
     explain: bool,
 ) -> Result<Decision, EvalError> {
     let mut out = evaluate(program, facts, modules, as_of)?;
+    let decided = finish(program, &mut out)?;
     let selected = select_data(program, modules, as_of);
-    let mut order: Vec<usize> = (0..program.norms.len())
-        .filter(|i| out.applies.get(*i) == Some(&true))
-        .collect();
-    order.sort_by_key(|&i| {
-        let n = program.norms.get(i);
-        (
-            n.and_then(|n| program.article(n))
-                .map(|a| a.number)
-                .unwrap_or(0),
-            n.and_then(|n| n.paragraph).unwrap_or(0),
-            n.and_then(|n| n.item).unwrap_or(0),
-            i,
-        )
-    });
+    let mut decision = build(program, &selected, as_of, &decided);
+    if explain {
+        decision.explanation = Some(explain_all(program, &mut out, &selected)?);
+    }
+    Ok(decision)
+}
+
+/// The due dates and fines of the norms that apply, in the Decision's order. A due date that
+/// depends on a fact the case did not give is unknown, and omitted: never a wrong date.
+pub fn finish(program: &Program, out: &mut Outcome<'_>) -> Result<Decided, EvalError> {
+    let n = program.norms.len();
+    let mut due = vec![None; n];
+    let mut fines = vec![None; n];
+    for i in decision_order(program) {
+        let Some(norm) = program.norms.get(i) else {
+            continue;
+        };
+        if out.applies.get(i) != Some(&true) {
+            continue;
+        }
+        match norm.kind {
+            NormKind::Penalty => {
+                if let Some((lo, hi)) = &norm.fine {
+                    let v = (out.env.eval(lo)?, out.env.eval(hi)?);
+                    if let Some(slot) = fines.get_mut(i) {
+                        *slot = Some(v);
+                    }
+                }
+            }
+            NormKind::Warning => {}
+            _ => {
+                if let Some(d) = &norm.due {
+                    match out.env.eval(d) {
+                        Ok(v) => {
+                            if let Some(slot) = due.get_mut(i) {
+                                *slot = Some(v);
+                            }
+                        }
+                        Err(e) if e.kind == crate::interp::EvalErrorKind::MissingFact => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+        }
+    }
+    Ok(Decided {
+        applicable: out.applicable.clone(),
+        applies: out.applies.clone(),
+        due,
+        fines,
+        defs: out.env.defs.clone(),
+    })
+}
+
+/// The Decision (without explanation) from what an engine computed.
+pub fn build(
+    program: &Program,
+    selected: &[Option<&DataModule>],
+    as_of: Date,
+    d: &Decided,
+) -> Decision {
     let role = |i: Option<u32>| {
         i.and_then(|i| program.roles.get(i as usize))
             .map(|r| r.name.clone())
@@ -292,16 +400,18 @@ pub fn decide(
         explanation: None,
         why_not: None,
     };
-    for i in order {
+    for i in decision_order(program) {
         let Some(n) = program.norms.get(i) else {
             continue;
         };
+        if d.applies.get(i) != Some(&true) {
+            continue;
+        }
         let article = article_number(program, n);
         match n.kind {
             NormKind::Penalty => {
-                let (min, max) = match &n.fine {
-                    Some((lo, hi)) => (out.env.eval(lo)?, out.env.eval(hi)?),
-                    None => continue,
+                let Some(Some((min, max))) = d.fines.get(i) else {
+                    continue;
                 };
                 let money = |v: &Value| match v {
                     Value::Money(d) => money_json(d),
@@ -313,8 +423,8 @@ pub fn decide(
                     paragraph: n.paragraph,
                     addressee: role(n.addressee),
                     authority: authority(n.authority),
-                    min: money(&min),
-                    max: money(&max),
+                    min: money(min),
+                    max: money(max),
                     text: n.text.clone(),
                 });
             }
@@ -324,32 +434,20 @@ pub fn decide(
                 paragraph: n.paragraph,
                 text: n.text.clone(),
             }),
-            kind => {
-                // A due date that depends on a fact the case did not give is unknown, and
-                // omitted: never a wrong date.
-                let due = match &n.due {
-                    Some(d) => match out.env.eval(d) {
-                        Ok(v) => Some(v.to_string()),
-                        Err(e) if e.kind == crate::interp::EvalErrorKind::MissingFact => None,
-                        Err(e) => return Err(e),
-                    },
-                    None => None,
-                };
-                decision.norms.push(NormOut {
-                    id: n.id.clone(),
-                    kind: kind.keyword(),
-                    article,
-                    paragraph: n.paragraph,
-                    item: n.item,
-                    addressee: role(n.addressee),
-                    authority: authority(n.authority),
-                    due,
-                    text: n.text.clone(),
-                })
-            }
+            kind => decision.norms.push(NormOut {
+                id: n.id.clone(),
+                kind: kind.keyword(),
+                article,
+                paragraph: n.paragraph,
+                item: n.item,
+                addressee: role(n.addressee),
+                authority: authority(n.authority),
+                due: d.due.get(i).cloned().flatten().map(|v| v.to_string()),
+                text: n.text.clone(),
+            }),
         }
     }
-    for &(a, b) in &out.conflicts {
+    for (a, b) in conflicts(program, &d.applies) {
         let (Some(na), Some(nb)) = (program.norms.get(a as usize), program.norms.get(b as usize))
         else {
             continue;
@@ -368,20 +466,17 @@ pub fn decide(
             ),
         });
     }
-    for (i, d) in program.defs.iter().enumerate() {
-        if let Some(Some(v)) = out.env.defs.get(i) {
+    for (i, def) in program.defs.iter().enumerate() {
+        if let Some(Some(v)) = d.defs.get(i) {
             decision
                 .values
-                .insert(d.name.clone(), to_json(&program.types, v));
+                .insert(def.name.clone(), to_json(&program.types, v));
         }
     }
-    if explain {
-        decision.explanation = Some(explain_all(program, &mut out, &selected)?);
-    }
-    Ok(decision)
+    decision
 }
 
-fn explain_all(
+pub fn explain_all(
     program: &Program,
     out: &mut Outcome<'_>,
     selected: &[Option<&DataModule>],

@@ -17,6 +17,7 @@
 use crate::decision::{self, Decision};
 use crate::facts::{self, FactError};
 use crate::interp::EvalError;
+use crate::jit::JitProgram;
 use norm_compiler::date::Date;
 use norm_compiler::diagnostic::{Diagnostic, render};
 use norm_compiler::driver;
@@ -129,10 +130,43 @@ impl std::fmt::Display for DecideError {
     }
 }
 
+/// Which engine decides: compiled code (the default) or the reference interpreter.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum EngineKind {
+    #[default]
+    Jit,
+    Interp,
+}
+
 struct Snapshot {
     program: Program,
     data: Vec<DataModule>,
     db: SourceDb,
+    /// The program compiled to native code (with the JIT engine); freed with the snapshot.
+    jit: Option<JitProgram>,
+}
+
+impl Snapshot {
+    fn new(
+        program: Program,
+        data: Vec<DataModule>,
+        db: SourceDb,
+        kind: EngineKind,
+    ) -> Result<Snapshot, (SourceDb, String)> {
+        let jit = match kind {
+            EngineKind::Jit => match JitProgram::compile(&program, &data) {
+                Ok(j) => Some(j),
+                Err(e) => return Err((db, e)),
+            },
+            EngineKind::Interp => None,
+        };
+        Ok(Snapshot {
+            program,
+            data,
+            db,
+            jit,
+        })
+    }
 }
 
 #[derive(Clone)]
@@ -143,14 +177,16 @@ pub struct Engine {
 impl Engine {
     /// Compiles the law under `law` and loads data modules from `data` (default: any data files
     /// found among the law's paths, then the `data` directory beside the law's directory).
+    /// Uses the JIT engine.
     pub fn load(law: &[PathBuf], data: Option<&[PathBuf]>) -> Result<Engine, LoadError> {
-        Engine::load_with(&FsLoader, law, data)
+        Engine::load_with(&FsLoader, law, data, EngineKind::Jit)
     }
 
     pub fn load_with(
         loader: &dyn Loader,
         law: &[PathBuf],
         data: Option<&[PathBuf]>,
+        kind: EngineKind,
     ) -> Result<Engine, LoadError> {
         let mut c = driver::compile(loader, law);
         let Some(program) = c.program.take() else {
@@ -175,20 +211,45 @@ impl Engine {
             }
             modules.extend(more);
         }
-        Ok(Engine {
-            snapshot: Arc::new(Snapshot {
-                program,
-                data: modules,
-                db: c.db,
+        match Snapshot::new(program, modules, c.db, kind) {
+            Ok(s) => Ok(Engine {
+                snapshot: Arc::new(s),
             }),
-        })
+            Err((db, message)) => Err(LoadError {
+                db,
+                diagnostics: vec![Diagnostic::error(
+                    "E0900",
+                    format!(
+                        "internal error: the law could not be compiled to native code: {message}"
+                    ),
+                )],
+            }),
+        }
     }
 
     /// An engine over an already compiled program and data.
-    pub fn from_parts(program: Program, data: Vec<DataModule>, db: SourceDb) -> Engine {
-        Engine {
-            snapshot: Arc::new(Snapshot { program, data, db }),
+    pub fn from_parts(
+        program: Program,
+        data: Vec<DataModule>,
+        db: SourceDb,
+        kind: EngineKind,
+    ) -> Result<Engine, String> {
+        let s = Snapshot::new(program, data, db, kind).map_err(|(_, m)| m)?;
+        Ok(Engine {
+            snapshot: Arc::new(s),
+        })
+    }
+
+    pub fn kind(&self) -> EngineKind {
+        match self.snapshot.jit {
+            Some(_) => EngineKind::Jit,
+            None => EngineKind::Interp,
         }
+    }
+
+    /// The compiled program, with the JIT engine.
+    pub fn jit(&self) -> Option<&JitProgram> {
+        self.snapshot.jit.as_ref()
     }
 
     pub fn program(&self) -> &Program {
@@ -229,7 +290,25 @@ impl Engine {
         explain: bool,
     ) -> Result<Decision, DecideError> {
         let s = &self.snapshot;
-        decision::decide(&s.program, facts, &s.data, as_of, explain).map_err(|e| self.eval_error(e))
+        let Some(jit) = &s.jit else {
+            return decision::decide(&s.program, facts, &s.data, as_of, explain)
+                .map_err(|e| self.eval_error(e));
+        };
+        let decided = jit
+            .decide(&s.program, &s.data, &facts, as_of)
+            .map_err(|e| self.eval_error(e))?;
+        let selected = decision::select_data(&s.program, &s.data, as_of);
+        let mut d = decision::build(&s.program, &selected, as_of, &decided);
+        if explain {
+            // Explanations re-trace the conditions with the reference interpreter.
+            let mut out = decision::evaluate(&s.program, facts, &s.data, as_of)
+                .map_err(|e| self.eval_error(e))?;
+            d.explanation = Some(
+                decision::explain_all(&s.program, &mut out, &selected)
+                    .map_err(|e| self.eval_error(e))?,
+            );
+        }
+        Ok(d)
     }
 
     /// Why norm `id` does not apply to this case (or that it does).

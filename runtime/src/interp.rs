@@ -436,7 +436,7 @@ fn zero(ty: &Ty, span: Span) -> Result<Value, EvalError> {
     })
 }
 
-fn neg(v: Value, span: Span) -> Result<Value, EvalError> {
+pub fn neg(v: Value, span: Span) -> Result<Value, EvalError> {
     Ok(match v {
         Value::Int(i) => Value::Int(i.checked_neg().ok_or_else(|| overflow(span))?),
         Value::Decimal(d) => Value::Decimal(-d),
@@ -524,7 +524,7 @@ pub fn binary(op: BinOp, x: Value, y: Value, span: Span) -> Result<Value, EvalEr
     })
 }
 
-fn call(b: Builtin, args: Vec<Value>, span: Span) -> Result<Value, EvalError> {
+pub fn call(b: Builtin, args: Vec<Value>, span: Span) -> Result<Value, EvalError> {
     let mut it = args.into_iter();
     let first = it.next().ok_or_else(|| internal(span))?;
     Ok(match b {

@@ -1,7 +1,8 @@
 //! Running a law's `test` blocks.
 
-use crate::decision::evaluate;
+use crate::decision::{Outcome, conflicts, evaluate, select_data};
 use crate::interp::{Env, EvalError};
+use crate::jit::JitProgram;
 use norm_compiler::date::Date;
 use norm_compiler::ir::{DataModule, Expect, Program, Test};
 use norm_compiler::span::Span;
@@ -30,7 +31,14 @@ pub fn default_as_of(data: &[DataModule]) -> Date {
         .unwrap_or(Date::EPOCH)
 }
 
-pub fn run_test(program: &Program, data: &[DataModule], test: &Test) -> TestResult {
+/// Runs a test with the interpreter, or with compiled code when `jit` is given (then the
+/// test's `expect` expressions read the definitions' values the compiled code computed).
+pub fn run_test(
+    program: &Program,
+    data: &[DataModule],
+    test: &Test,
+    jit: Option<&JitProgram>,
+) -> TestResult {
     let mut result = TestResult {
         name: test.name.clone(),
         span: test.span,
@@ -47,7 +55,21 @@ pub fn run_test(program: &Program, data: &[DataModule], test: &Test) -> TestResu
         }
     };
     let as_of = test.as_of.unwrap_or_else(|| default_as_of(data));
-    let mut out = match evaluate(program, facts, data, as_of) {
+    let decided = match jit {
+        None => evaluate(program, facts, data, as_of),
+        Some(j) => j.decide(program, data, &facts, as_of).map(|d| {
+            let selected = select_data(program, data, as_of);
+            let mut env = Env::with_modules(program, facts, &selected);
+            env.defs = d.defs;
+            Outcome {
+                env,
+                conflicts: conflicts(program, &d.applies),
+                applicable: d.applicable,
+                applies: d.applies,
+            }
+        }),
+    };
+    let mut out = match decided {
         Ok(o) => o,
         Err(e) => {
             result.failures.push((

@@ -1,8 +1,409 @@
-//! The Cranelift JIT (issue 3, in progress). What is here: packing a case into the layout the
-//! compiler defines ([`pack`]); code generation comes next. Until then every engine runs the
-//! reference interpreter.
+//! The Cranelift JIT: the law compiled to native code, one function per program (see
+//! [`codegen`] for what it computes and in which order, [`host`] for the boundary with the
+//! host). The reference interpreter (`interp`) defines the meaning; this must agree with it on
+//! every input, which the differential property tests check.
+//!
+//! Ownership: a [`JitProgram`] owns its machine code, the constants the code points to, and
+//! the packed data modules; it frees the code when dropped. `unsafe` lives only here, in
+//! `host` and in `pack`'s address arithmetic, each block with its invariant.
 
+pub mod codegen;
+pub mod host;
 pub mod pack;
+
+use crate::decision::{self, Decided};
+use crate::interp::{EvalError, EvalErrorKind};
+use codegen::{Gen, Helpers, Plan};
+use cranelift::codegen::Context;
+use cranelift::jit::{JITBuilder, JITModule};
+use cranelift::module::{Linkage, Module, default_libcall_names};
+use cranelift::prelude::*;
+use host::{Ctx, Host, words};
+use norm_compiler::date::Date;
+use norm_compiler::ir::{DataModule, Program};
+use norm_compiler::layout::CaseLayout;
+use norm_compiler::span::Span;
+use norm_compiler::syntax::ast::NormKind;
+use norm_compiler::value::Value;
+use pack::{Packed, pack};
+use std::sync::Mutex;
+
+type Entry = unsafe extern "C" fn(*mut Ctx) -> u64;
+
+/// The machine code of one program. `JITModule` is `Send` but not `Sync`; it is only touched
+/// again to free it, so a mutex makes the owner shareable between threads.
+struct Code(Mutex<Option<JITModule>>);
+
+impl Drop for Code {
+    fn drop(&mut self) {
+        let module = match self.0.get_mut() {
+            Ok(m) => m.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        if let Some(m) = module {
+            // SAFETY: the code is dropped with the `JitProgram` that owns it, so no call into
+            // it is running and no pointer to it (the private `entry`) can be used again.
+            unsafe { m.free_memory() };
+        }
+    }
+}
+
+/// A program compiled to native code, with everything the code refers to.
+pub struct JitProgram {
+    // Field order matters: `code` is dropped before the constants it points to.
+    _code: Code,
+    entry: Entry,
+    plan: Plan,
+    layout: CaseLayout,
+    /// Constants the code points to (texts, packed collections and structs).
+    _consts: Packed,
+    /// The data modules it was compiled with, packed, in the same order.
+    modules: Vec<Packed>,
+}
+
+/// An evaluation error from compiled code: its kind and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JitError {
+    pub kind: EvalErrorKind,
+    pub span: Option<Span>,
+}
+
+fn module_error(e: cranelift::module::ModuleError) -> String {
+    format!("{e}")
+}
+
+impl JitProgram {
+    /// Compiles `program`; `modules` are the data modules it will be run with (packed once).
+    pub fn compile(program: &Program, modules: &[DataModule]) -> Result<JitProgram, String> {
+        let layout = CaseLayout::of(program).ok_or("a type has no packed layout")?;
+        let mut plan = Plan::default();
+        let mut next = 0u32;
+        let mut take = |n: usize| {
+            let at = next;
+            next += n as u32;
+            at
+        };
+        for d in &program.defs {
+            plan.defs.push(take(words(&program.types, &d.ty)));
+        }
+        for n in &program.norms {
+            plan.applies.push(take(2));
+            let due = match (&n.kind, &n.due) {
+                (NormKind::Penalty | NormKind::Warning, _) | (_, None) => None,
+                (_, Some(d)) => Some(take(1 + words(&program.types, &d.ty))),
+            };
+            plan.due.push(due);
+            let fine = match (&n.kind, &n.fine) {
+                (NormKind::Penalty, Some((lo, hi))) => Some(take(
+                    words(&program.types, &lo.ty) + words(&program.types, &hi.ty),
+                )),
+                _ => None,
+            };
+            plan.fines.push(fine);
+        }
+        plan.out_words = next;
+
+        let mut fb = settings::builder();
+        for (k, v) in [
+            ("opt_level", "speed"),
+            ("is_pic", "false"),
+            ("use_colocated_libcalls", "false"),
+        ] {
+            fb.set(k, v).map_err(|e| e.to_string())?;
+        }
+        let isa = cranelift::native::builder()
+            .map_err(|e| e.to_string())?
+            .finish(settings::Flags::new(fb))
+            .map_err(|e| e.to_string())?;
+        let mut jb = JITBuilder::with_isa(isa, default_libcall_names());
+        jb.symbol("norm_generic", host::norm_generic as *const u8);
+        jb.symbol("norm_dec_cmp", host::norm_dec_cmp as *const u8);
+        jb.symbol("norm_working_days", host::norm_working_days as *const u8);
+        jb.symbol("norm_period_end", host::norm_period_end as *const u8);
+        let mut module = JITModule::new(jb);
+        let i64t = types::I64;
+        let sig = |params: usize| {
+            let mut s = module.make_signature();
+            s.params
+                .extend(std::iter::repeat_n(AbiParam::new(i64t), params));
+            s.returns.push(AbiParam::new(i64t));
+            s
+        };
+        let (s1, s4, s5, s6) = (sig(1), sig(4), sig(5), sig(6));
+        let generic = module
+            .declare_function("norm_generic", Linkage::Import, &s4)
+            .map_err(module_error)?;
+        let dec_cmp = module
+            .declare_function("norm_dec_cmp", Linkage::Import, &s4)
+            .map_err(module_error)?;
+        let wd = module
+            .declare_function("norm_working_days", Linkage::Import, &s5)
+            .map_err(module_error)?;
+        let pe = module
+            .declare_function("norm_period_end", Linkage::Import, &s6)
+            .map_err(module_error)?;
+        let main = module
+            .declare_function("decide", Linkage::Export, &s1)
+            .map_err(module_error)?;
+        let mut ctx: Context = module.make_context();
+        ctx.func.signature = s1;
+        let mut fctx = FunctionBuilderContext::new();
+        let mut consts = Packed::default();
+        {
+            let b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+            let mut b = b;
+            let h = Helpers {
+                generic: module.declare_func_in_func(generic, b.func),
+                dec_cmp: module.declare_func_in_func(dec_cmp, b.func),
+                working_days: module.declare_func_in_func(wd, b.func),
+                period_end: module.declare_func_in_func(pe, b.func),
+            };
+            let _ = &mut b;
+            let mut g = Gen::new(b, program, &layout, &mut plan, &mut consts, h);
+            g.decide(&crate::decision::decision_order(program))?;
+            g.b.seal_all_blocks();
+            g.b.finalize(module.target_config());
+        }
+        module
+            .define_function(main, &mut ctx)
+            .map_err(|e| match e {
+                cranelift::module::ModuleError::Compilation(ce) => {
+                    cranelift::codegen::print_errors::pretty_error(&ctx.func, ce)
+                }
+                other => module_error(other),
+            })?;
+        module.clear_context(&mut ctx);
+        module.finalize_definitions().map_err(module_error)?;
+        let ptr = module.get_finalized_function(main);
+        // SAFETY: `decide` was defined above with signature (i64) -> i64, which on this
+        // target is the C ABI of `extern "C" fn(*mut Ctx) -> u64`.
+        let entry: Entry = unsafe { std::mem::transmute::<*const u8, Entry>(ptr) };
+        let mut packed = Vec::with_capacity(modules.len());
+        for m in modules {
+            let (offsets, layouts, size) = layout
+                .schemas
+                .get(m.schema as usize)
+                .ok_or("a data module of an unknown schema")?;
+            let slots: Vec<_> = offsets
+                .iter()
+                .copied()
+                .zip(layouts.iter().cloned())
+                .collect();
+            packed.push(pack(&slots, &m.values, *size).ok_or("a data module does not pack")?);
+        }
+        Ok(JitProgram {
+            _code: Code(Mutex::new(Some(module))),
+            entry,
+            plan,
+            layout,
+            _consts: consts,
+            modules: packed,
+        })
+    }
+
+    /// Decides a case: what [`decision::finish`](crate::decision::finish) computes, by compiled
+    /// code. An error is detected and located by the code; its message is worded by the
+    /// reference interpreter, which re-decides the case (errors are the cold path).
+    pub fn decide(
+        &self,
+        program: &Program,
+        modules: &[DataModule],
+        facts: &[Value],
+        as_of: Date,
+    ) -> Result<Decided, EvalError> {
+        decision::law_in_force(program, as_of)?;
+        let internal = |message: String, span| EvalError {
+            kind: EvalErrorKind::Internal,
+            message,
+            span,
+            related: Vec::new(),
+        };
+        let packed = self.pack_facts(facts).ok_or_else(|| {
+            internal(
+                "internal error: the facts do not fit the law's layout".into(),
+                None,
+            )
+        })?;
+        let selected = decision::select_data_index(program, modules, as_of);
+        self.run(program, modules, &packed, &selected, as_of)
+            .map_err(|je| {
+                match decision::decide(program, facts.to_vec(), modules, as_of, false) {
+                    Err(e) => e,
+                    Ok(_) => internal(
+                        format!(
+                            "internal error: compiled code failed ({:?}) where the interpreter decided the case",
+                            je.kind
+                        ),
+                        je.span,
+                    ),
+                }
+            })
+    }
+
+    /// Packs a case's facts into the layout compiled code reads.
+    pub fn pack_facts(&self, facts: &[Value]) -> Option<Packed> {
+        pack(&self.layout.facts, facts, self.layout.facts_size)
+    }
+
+    /// Decides a case packed by [`JitProgram::pack_facts`]. `selected` are, per schema, the
+    /// indices (into the modules this was compiled with) of the modules in force on `as_of`.
+    pub fn run(
+        &self,
+        program: &Program,
+        modules: &[DataModule],
+        facts: &Packed,
+        selected: &[Option<usize>],
+        as_of: Date,
+    ) -> Result<Decided, JitError> {
+        let mut out = vec![0u64; self.plan.out_words.max(1) as usize];
+        let status = self.call(
+            program,
+            modules,
+            facts,
+            selected,
+            as_of,
+            &mut out,
+            |host, out| self.read(program, host, out),
+        );
+        match status {
+            Ok(Some(d)) => Ok(d),
+            Ok(None) => Err(JitError {
+                kind: EvalErrorKind::Internal,
+                span: None,
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Only "which norms apply", as one bit per norm (the raw output, for benchmarks).
+    pub fn run_applies(
+        &self,
+        program: &Program,
+        modules: &[DataModule],
+        facts: &Packed,
+        selected: &[Option<usize>],
+        as_of: Date,
+        out: &mut Vec<u64>,
+    ) -> Result<(), JitError> {
+        out.clear();
+        out.resize(self.plan.out_words.max(1) as usize, 0);
+        self.call(program, modules, facts, selected, as_of, out, |_, _| ())
+    }
+
+    /// Whether norm `i` applies, in a raw output of [`JitProgram::run_applies`].
+    pub fn applies_in(&self, out: &[u64], i: usize) -> bool {
+        self.plan
+            .applies
+            .get(i)
+            .and_then(|o| out.get(*o as usize))
+            .is_some_and(|w| w & 0xff != 0)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn call<T>(
+        &self,
+        program: &Program,
+        modules: &[DataModule],
+        facts: &Packed,
+        selected: &[Option<usize>],
+        as_of: Date,
+        out: &mut [u64],
+        read: impl FnOnce(&mut Host<'_>, &[u64]) -> T,
+    ) -> Result<T, JitError> {
+        let data: Vec<*const u64> = selected
+            .iter()
+            .map(|i| {
+                i.and_then(|i| self.modules.get(i))
+                    .map_or(std::ptr::null(), Packed::ptr)
+            })
+            .collect();
+        let calendars = selected
+            .iter()
+            .map(|i| {
+                i.and_then(|i| modules.get(i))
+                    .and_then(|m| m.calendar.clone())
+            })
+            .collect();
+        let mut host = Host {
+            types: &program.types,
+            ops: &self.plan.ops,
+            calendars,
+            arena: Packed::default(),
+        };
+        let mut ctx = Ctx {
+            facts: facts.ptr(),
+            data: data.as_ptr(),
+            out: out.as_mut_ptr(),
+            as_of: i64::from(as_of.days_since_epoch()),
+            err_kind: 0,
+            err_site: 0,
+            host: (&mut host as *mut Host<'_>).cast::<Host<'static>>(),
+        };
+        // SAFETY: `entry` is the compiled `decide` of this program, alive while `self` is.
+        // Every pointer in `ctx` is valid for the call: `facts` and the data modules are packed
+        // with this program's layout (`pack_facts`, `compile`), `data` has one entry per
+        // schema, `out` has `plan.out_words` words, and `host` outlives the call. The code
+        // writes only within `out`, the context's error fields and its own stack.
+        let status = unsafe { (self.entry)(&mut ctx) };
+        if status != 0 {
+            return Err(JitError {
+                kind: host::kind_of(ctx.err_kind),
+                span: self.plan.sites.get(ctx.err_site as usize).copied(),
+            });
+        }
+        Ok(read(&mut host, out))
+    }
+
+    /// What the code wrote, as values (while the buffers it points into are alive).
+    fn read(&self, program: &Program, _host: &mut Host<'_>, out: &[u64]) -> Option<Decided> {
+        let types = &program.types;
+        let at = |off: u32, n: usize| out.get(off as usize..off as usize + n);
+        let mut d = Decided {
+            applicable: Vec::new(),
+            applies: Vec::new(),
+            due: Vec::new(),
+            fines: Vec::new(),
+            defs: Vec::new(),
+        };
+        for (i, def) in program.defs.iter().enumerate() {
+            let w = at(*self.plan.defs.get(i)?, words(types, &def.ty))?;
+            // SAFETY: the words were written by compiled code for a value of the def's type;
+            // their pointers point into buffers alive until this function returns (`host`,
+            // the facts, the modules, the constants).
+            d.defs
+                .push(Some(unsafe { host::read_words(types, &def.ty, w) }?));
+        }
+        for (i, n) in program.norms.iter().enumerate() {
+            let a = at(*self.plan.applies.get(i)?, 2)?;
+            let applies = a.first()? & 0xff != 0;
+            d.applies.push(applies);
+            d.applicable.push(a.get(1)? & 0xff != 0);
+            let mut due = None;
+            if let (true, Some(Some(off)), Some(e)) = (applies, self.plan.due.get(i), &n.due) {
+                let w = at(*off, 1 + words(types, &e.ty))?;
+                if w.first()? & 1 == 1 {
+                    // SAFETY: as above.
+                    due = Some(unsafe { host::read_words(types, &e.ty, w.get(1..)?) }?);
+                }
+            }
+            d.due.push(due);
+            let mut fine = None;
+            if let (true, Some(Some(off)), Some((lo, hi))) =
+                (applies, self.plan.fines.get(i), &n.fine)
+            {
+                let nl = words(types, &lo.ty);
+                let w = at(*off, nl + words(types, &hi.ty))?;
+                // SAFETY: as above.
+                let min = unsafe { host::read_words(types, &lo.ty, w.get(..nl)?) }?;
+                // SAFETY: as above.
+                let max = unsafe { host::read_words(types, &hi.ty, w.get(nl..)?) }?;
+                fine = Some((min, max));
+            }
+            d.fines.push(fine);
+        }
+        Some(d)
+    }
+}
 
 #[cfg(test)]
 mod tests {

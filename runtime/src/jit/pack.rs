@@ -20,6 +20,21 @@ impl Packed {
     pub fn ptr(&self) -> *const u64 {
         self.root.as_ptr()
     }
+
+    /// Keeps a text alive as long as these buffers (its address is written somewhere in them).
+    pub fn keep_text(&mut self, t: Arc<str>) {
+        self.texts.push(t);
+    }
+}
+
+/// Packs `v` with `layout` into a new buffer owned by `p` and returns its address.
+pub fn alloc(p: &mut Packed, layout: &Layout, v: &Value) -> Option<u64> {
+    let mut bytes = vec![0u8; layout.size.max(8) as usize];
+    write(p, &mut bytes, 0, layout, v)?;
+    let words = to_words(&bytes);
+    let addr = words.as_ptr() as u64;
+    p.arena.push(words);
+    Some(addr)
 }
 
 fn to_words(bytes: &[u8]) -> Vec<u64> {
@@ -100,6 +115,13 @@ fn write(p: &mut Packed, out: &mut [u8], at: usize, layout: &Layout, v: &Value) 
                 write(p, out, at + *off as usize, fl, fv)?;
             }
             true
+        }
+        (Repr::Opt(_), Value::Absent) => put(out, at, &0u64.to_le_bytes()),
+        (Repr::Opt(inner), v) => {
+            if !put(out, at, &1u64.to_le_bytes()) {
+                return None;
+            }
+            return write(p, out, at + 8, inner, v);
         }
         _ => false,
     };
