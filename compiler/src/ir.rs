@@ -262,6 +262,30 @@ pub enum ExprKind {
 }
 
 impl Expr {
+    /// Gives an expression whose type has `nothing` inside (an empty `{}` or `[]`, or an `if`
+    /// of them) the type its context needs, so every expression the runtime sees has a
+    /// concrete type (compiled code lays values out by type).
+    pub fn settle(&mut self, want: &Ty) {
+        if !self.ty.has_never() || want.has_never() || want.is_error() || !self.ty.fits(want) {
+            return;
+        }
+        match &mut self.kind {
+            ExprKind::If(_, t, f) => {
+                t.settle(want);
+                f.settle(want);
+            }
+            ExprKind::Set(items) | ExprKind::List(items) => {
+                if let Some(el) = want.element() {
+                    for i in items {
+                        i.settle(el);
+                    }
+                }
+            }
+            _ => {}
+        }
+        self.ty = want.clone();
+    }
+
     /// A value the case or the data states: a fact, a data field, a definition, or a field of
     /// one of these (no quantifier variable inside).
     pub fn is_case_value(&self) -> bool {

@@ -35,6 +35,15 @@ impl Ty {
         matches!(self, Ty::Error)
     }
 
+    /// `nothing`, or a collection of it (the type of `{}` before its context is known).
+    pub fn has_never(&self) -> bool {
+        match self {
+            Ty::Never => true,
+            Ty::Set(t) | Ty::List(t) => t.has_never(),
+            _ => false,
+        }
+    }
+
     pub fn element(&self) -> Option<&Ty> {
         match self {
             Ty::Set(t) | Ty::List(t) => Some(t),

@@ -93,6 +93,8 @@ impl Checker<'_> {
             self.error(d);
             return Expr { ty: Ty::Error, ..x };
         }
+        let mut x = x;
+        x.settle(want);
         x
     }
 
@@ -695,10 +697,14 @@ impl Checker<'_> {
             }
             (x, y) if x.fits(y) => {
                 let t = y.clone();
+                let mut a = a;
+                a.settle(&t);
                 (a, b, t)
             }
             (x, y) if y.fits(x) => {
                 let t = x.clone();
+                let mut b = b;
+                b.settle(&t);
                 (a, b, t)
             }
             (x, y) => {

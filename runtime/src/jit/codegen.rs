@@ -320,6 +320,9 @@ impl<'a, 'f> Gen<'a, 'f> {
                 }
                 vec![i(self, mask as i64)]
             }
+            (Ty::Set(_) | Ty::List(_), NV::Set(items) | NV::List(items)) if items.is_empty() => {
+                vec![i(self, 0), i(self, 0)]
+            }
             (Ty::Set(e) | Ty::List(e), NV::Set(items) | NV::List(items)) => {
                 let el = layout_of(&self.p.types, e).ok_or("no layout")?;
                 let seq = Layout {
@@ -547,6 +550,10 @@ impl<'a, 'f> Gen<'a, 'f> {
                     mask = self.b.ins().bor(mask, bit);
                 }
                 Ok(vec![mask])
+            }
+            ExprKind::Set(items) if items.is_empty() => self.constant(&e.ty, &NV::set(Vec::new())),
+            ExprKind::List(items) if items.is_empty() => {
+                self.constant(&e.ty, &NV::List(Vec::new().into()))
             }
             ExprKind::Set(items) | ExprKind::List(items) | ExprKind::Struct(_, items) => {
                 let mut args = Vec::new();

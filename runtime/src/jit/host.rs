@@ -191,6 +191,10 @@ pub unsafe fn read_words(types: &Types, ty: &Ty, w: &[u64]) -> Option<Value> {
                     .collect(),
             )
         }
+        Ty::Set(_) | Ty::List(_) if w1()? == 0 => match ty {
+            Ty::Set(_) => Value::Set(Vec::new().into()),
+            _ => Value::List(Vec::new().into()),
+        },
         Ty::Set(e) | Ty::List(e) => {
             let l = layout_of(types, e)?;
             let mut items = Vec::new();
@@ -283,6 +287,9 @@ pub fn write_words(host: &mut Host<'_>, ty: &Ty, v: &Value, out: &mut [u64]) -> 
                 mask |= 1u64.checked_shl(*i)?;
             }
             [mask, 0]
+        }
+        (Ty::Set(_) | Ty::List(_), Value::Set(items) | Value::List(items)) if items.is_empty() => {
+            [0, 0]
         }
         (Ty::Set(e) | Ty::List(e), Value::Set(_) | Value::List(_)) => {
             let l = layout_of(types, e)?;
