@@ -575,7 +575,7 @@ impl Gen {
     }
 
     fn level(&mut self) -> &'static str {
-        self.rng.pick(&["\"low\"", "\"mid\"", "\"high\""])
+        ["\"low\"", "\"mid\"", "\"high\""][self.rng.below(3)]
     }
 
     fn facts(&mut self) -> String {
