@@ -56,7 +56,9 @@ pub fn run_test(
     };
     let as_of = test.as_of.unwrap_or_else(|| default_as_of(data));
     let decided = match jit {
-        None => evaluate(program, facts, data, as_of),
+        // As `norm eval` decides: due dates and fines too (an error there fails the test).
+        None => evaluate(program, facts, data, as_of)
+            .and_then(|mut out| crate::decision::finish(program, &mut out).map(|_| out)),
         Some(j) => j.decide(program, data, &facts, as_of).map(|d| {
             let selected = select_data(program, data, as_of);
             let mut env = Env::with_modules(program, facts, &selected);

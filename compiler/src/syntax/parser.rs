@@ -209,6 +209,8 @@ fn expected_list(expected: &[String]) -> String {
         })
         .collect();
     names.dedup();
+    // Kinds of token ("a number", "a name") say more than any one keyword: list them first.
+    names.sort_by_key(|n| !n.starts_with("a "));
     if names.len() > 8 {
         let shown = names.iter().take(8).cloned().collect::<Vec<_>>().join(", ");
         format!("expected one of {shown}, …")
