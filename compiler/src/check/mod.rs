@@ -197,6 +197,7 @@ pub fn check_law(files: &[ast::File]) -> (Program, Vec<Diagnostic>) {
     c.version_gaps();
     c.check_tiers(&items);
     c.unreachable_norms();
+    c.possible_conflicts();
     c.check_tests(&items);
     c.program.types = c.types.clone();
     c.unused();

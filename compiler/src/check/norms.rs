@@ -302,6 +302,78 @@ impl<'a> Checker<'a> {
         self.diagnostics.extend(found);
     }
 
+    /// Opposite norms on one act with no priority between them, and exceptions of one
+    /// definition with the same priority and different values, whose conditions can hold
+    /// together: the law leaves the case undecided (the runtime reports it as a conflict when
+    /// it happens). Conditions are shown exclusive by bounds on one integer quantity that do
+    /// not meet, or by a condition and its negation (`x` and `not x`, `c == a` and `c == b`).
+    pub(super) fn possible_conflicts(&mut self) {
+        let p = &self.program;
+        let mut found = Vec::new();
+        for (i, a) in p.norms.iter().enumerate() {
+            for &j in &a.conflicts {
+                let Some(b) = p.norms.get(j as usize).filter(|_| j as usize > i) else {
+                    continue;
+                };
+                let (fa, ua) = self.in_force_period(a);
+                let (fb, ub) = self.in_force_period(b);
+                let overlap = fa.max(fb).is_none_or(|start| {
+                    [ua, ub].iter().flatten().min().is_none_or(|end| start <= *end)
+                });
+                if !overlap || !can_hold_together(p, a.when.as_ref(), b.when.as_ref()) {
+                    continue;
+                }
+                found.push(
+                    Diagnostic::warning(
+                        "W0109",
+                        format!(
+                            "{} `{}` and {} `{}` can apply together, with no priority between them",
+                            a.kind.keyword(),
+                            a.id,
+                            b.kind.keyword(),
+                            b.id
+                        ),
+                    )
+                    .at(b.span, "this norm")
+                    .also(a.span, "and this one, on the same act")
+                    .note("when both apply, the decision reports a conflict instead of choosing")
+                    .help("if the law says which prevails, give it a higher `priority` or let it `overrides` the other"),
+                );
+            }
+        }
+        for d in &p.defs {
+            for (k, x) in d.exceptions.iter().enumerate() {
+                for y in d.exceptions.iter().skip(k + 1) {
+                    if x.priority != y.priority
+                        || p.show_expr(&x.value) == p.show_expr(&y.value)
+                        || !can_hold_together(p, Some(&x.when), Some(&y.when))
+                    {
+                        continue;
+                    }
+                    let name = |l: &Option<String>| {
+                        l.as_ref().map(|l| format!(" `{l}`")).unwrap_or_default()
+                    };
+                    found.push(
+                        Diagnostic::warning(
+                            "W0110",
+                            format!(
+                                "exceptions{} and{} of `{}` can both apply, with different values and the same priority",
+                                name(&x.label),
+                                name(&y.label),
+                                d.name
+                            ),
+                        )
+                        .at(y.span, "this exception")
+                        .also(x.span, "and this one")
+                        .note("when both apply, evaluation fails with a conflict")
+                        .help("give one a higher `priority`, or make their conditions exclusive"),
+                    );
+                }
+            }
+        }
+        self.diagnostics.extend(found);
+    }
+
     /// The days a norm can be in force: its article version's period and its own.
     fn in_force_period(
         &self,
@@ -496,4 +568,72 @@ fn clause_name(c: &ClauseKind) -> &'static str {
         ClauseKind::Fine { .. } => "fine",
         ClauseKind::Error => "error",
     }
+}
+
+/// A condition's parts that must all hold: `x`, `not x`, `q == constant`.
+#[derive(PartialEq)]
+enum Lit {
+    Holds(String, bool),
+    Is(String, String),
+}
+
+fn literals(p: &ir::Program, e: &ir::Expr, out: &mut Vec<Lit>, depth: u32) {
+    use ir::{BinOp, ExprKind};
+    if depth > 8 {
+        return;
+    }
+    match &e.kind {
+        ExprKind::Bin(BinOp::And, a, b) => {
+            literals(p, a, out, depth);
+            literals(p, b, out, depth);
+        }
+        ExprKind::Not(x) if x.ty == Ty::Bool && x.is_case_value() => {
+            out.push(Lit::Holds(p.show_expr(x), false));
+        }
+        ExprKind::Bin(BinOp::Eq, a, b) if a.is_case_value() => {
+            if let ExprKind::Const(v) = &b.kind {
+                out.push(Lit::Is(p.show_expr(a), p.types.show_value(v)));
+            }
+        }
+        _ if e.ty == Ty::Bool && e.is_case_value() => {
+            out.push(Lit::Holds(p.show_expr(e), true));
+            if let ExprKind::Def(i) = &e.kind
+                && let Some(d) = p.defs.get(*i as usize)
+                && d.exceptions.is_empty()
+                && let Some(base) = &d.base
+            {
+                literals(p, base, out, depth + 1);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether two conditions (absent: always) may hold in one case, as far as bounds on integer
+/// quantities and contradictory literals can tell (when unsure: yes).
+fn can_hold_together(p: &ir::Program, a: Option<&ir::Expr>, b: Option<&ir::Expr>) -> bool {
+    use super::intervals::{Ranges, constraint, quantities};
+    let (Some(a), Some(b)) = (a, b) else {
+        return true;
+    };
+    let mut qs = Vec::new();
+    quantities(p, a, &mut qs, 0);
+    quantities(p, b, &mut qs, 0);
+    for q in &qs {
+        let ra = constraint(p, a, q, 0).unwrap_or_else(Ranges::all);
+        let rb = constraint(p, b, q, 0).unwrap_or_else(Ranges::all);
+        if ra.intersect(&rb).is_empty() {
+            return false;
+        }
+    }
+    let (mut la, mut lb) = (Vec::new(), Vec::new());
+    literals(p, a, &mut la, 0);
+    literals(p, b, &mut lb, 0);
+    !la.iter().any(|x| {
+        lb.iter().any(|y| match (x, y) {
+            (Lit::Holds(k, s), Lit::Holds(k2, s2)) => k == k2 && s != s2,
+            (Lit::Is(k, v), Lit::Is(k2, v2)) => k == k2 && v != v2,
+            _ => false,
+        })
+    })
 }
