@@ -318,7 +318,11 @@ impl<'a> Checker<'a> {
                 let (fa, ua) = self.in_force_period(a);
                 let (fb, ub) = self.in_force_period(b);
                 let overlap = fa.max(fb).is_none_or(|start| {
-                    [ua, ub].iter().flatten().min().is_none_or(|end| start <= *end)
+                    [ua, ub]
+                        .iter()
+                        .flatten()
+                        .min()
+                        .is_none_or(|end| start <= *end)
                 });
                 if !overlap || !can_hold_together(p, a.when.as_ref(), b.when.as_ref()) {
                     continue;
