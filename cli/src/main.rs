@@ -115,6 +115,8 @@ enum Command {
     },
     /// Print the JSON Schema of the facts a law expects
     Schema { law: PathBuf },
+    /// Run the language server on stdin and stdout
+    Lsp,
 }
 
 fn main() -> ExitCode {
@@ -183,6 +185,7 @@ fn run(cli: Cli) -> ExitCode {
             format,
         ),
         Command::Schema { law } => commands::schema(&law),
+        Command::Lsp => norm_lsp::run_stdio(),
     };
     ExitCode::from(code)
 }

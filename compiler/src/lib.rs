@@ -13,6 +13,7 @@ pub mod date;
 pub mod diagnostic;
 pub mod driver;
 pub mod files;
+pub mod index;
 pub mod ir;
 pub mod layout;
 pub mod span;
