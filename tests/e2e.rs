@@ -182,6 +182,23 @@ fn decision_json_follows_the_contract() {
     assert_eq!(reg["article"], "66");
     assert!(reg.get("due").is_none());
     assert_eq!(d["values"]["foundation_model"], true);
+    // The same case after the (hypothetical) 4.1 draft takes effect: decided under 4.1-draft.
+    let later = norm(&[
+        "eval",
+        "stdlib/mail",
+        "--facts",
+        "examples/foreign_genai_2m_users.json",
+        "--as-of",
+        "2027-01-15",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        json(&later)["law"]["version"],
+        "4.1-draft",
+        "{}",
+        stderr(&later)
+    );
     assert_eq!(d["values"]["on_negative_list"], false);
 }
 

@@ -92,7 +92,13 @@ pub fn check(paths: &[PathBuf], format: Format, ir: bool) -> u8 {
             println!(
                 "ok: law {} {} — {} files, {} articles, {} norms, {} definitions, {} tests, {} data modules{}",
                 program.law.name,
-                program.law.version,
+                program
+                    .law
+                    .versions
+                    .iter()
+                    .map(|v| v.version.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 c.law_files.len() + c.data_files.len(),
                 program.articles.len(),
                 program.norms.len(),
@@ -596,6 +602,7 @@ pub fn expr(
     let program = engine.program();
     let selected = norm_runtime::decision::select_data(program, engine.data(), as_of);
     let mut env = norm_runtime::interp::Env::with_modules(program, Vec::new(), &selected);
+    env.as_of = Some(as_of);
     match env.eval(&e) {
         Ok(v) => {
             match format {

@@ -35,10 +35,24 @@ pub struct Program {
 pub struct Law {
     pub name: String,
     pub title: String,
+    /// The first version's (the law as enacted).
     pub version: String,
-    /// When the law is in force (both inclusive; `None`: unbounded).
+    /// When some version of the law is in force (both inclusive; `None`: unbounded).
     pub effective: Option<Date>,
     pub until: Option<Date>,
+    /// Its versions (one `law` header each), in time order, periods consecutive.
+    pub versions: Vec<LawVersion>,
+}
+
+/// One version of a law: in force from `effective` to `until` (both inclusive). A version
+/// without `until` ends the day before the next version takes effect.
+#[derive(Clone, Debug)]
+pub struct LawVersion {
+    pub version: String,
+    pub title: String,
+    pub effective: Option<Date>,
+    pub until: Option<Date>,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug)]
@@ -91,6 +105,10 @@ pub struct Def {
     /// Sorted by priority, highest first.
     pub exceptions: Vec<DefException>,
     pub article: Option<u32>,
+    /// One version of a definition declared in several versions of its article: decided only
+    /// while its article version is in force (the definition's name reads, through a
+    /// dispatching definition, the version in force on the decision's date).
+    pub versioned: bool,
     pub doc: Vec<String>,
     pub span: Span,
 }
@@ -252,6 +270,8 @@ pub enum ExprKind {
         period: Box<Expr>,
         schema: u32,
     },
+    /// The date the case is decided as of (`as_of`).
+    AsOf,
     /// `date ± n working days`, on the calendar of data schema `schema`.
     WorkingDays {
         date: Box<Expr>,
@@ -307,6 +327,7 @@ impl Expr {
                 | ExprKind::Fact(_)
                 | ExprKind::Data(..)
                 | ExprKind::Def(_)
+                | ExprKind::AsOf
                 | ExprKind::Local(_) => {}
                 ExprKind::Field(x, _)
                 | ExprKind::Not(x)
@@ -377,6 +398,24 @@ pub fn in_period(d: Date, from: Option<Date>, to: Option<Date>) -> bool {
 }
 
 impl Program {
+    /// The version of the law in force on `d`.
+    pub fn law_version(&self, d: Date) -> Option<&LawVersion> {
+        self.law
+            .versions
+            .iter()
+            .find(|v| in_period(d, v.effective, v.until))
+    }
+
+    /// The definition is decided on `d`: an unversioned one always; a version while its
+    /// article version is in force.
+    pub fn def_in_force(&self, def: &Def, d: Date) -> bool {
+        !def.versioned
+            || def
+                .article
+                .and_then(|a| self.articles.get(a as usize))
+                .is_none_or(|a| in_period(d, a.effective, a.until))
+    }
+
     /// The norm is in force on `d`: its law, its article's version and its own period cover it.
     pub fn norm_in_force(&self, norm: &Norm, d: Date) -> bool {
         let art = self.article(norm);
@@ -415,6 +454,7 @@ impl Program {
     fn write_expr(&self, out: &mut String, e: &Expr, depth: u32) {
         let _ = match &e.kind {
             ExprKind::Const(v) => write!(out, "{}", self.types.show_value(v)),
+            ExprKind::AsOf => write!(out, "as_of"),
             ExprKind::Fact(i) => write!(
                 out,
                 "{}",

@@ -254,6 +254,7 @@ pub fn evaluate<'p>(
     law_in_force(program, as_of)?;
     let selected = select_data(program, modules, as_of);
     let mut env = Env::with_modules(program, facts, &selected);
+    env.as_of = Some(as_of);
     env.eval_defs()?;
     let n = program.norms.len();
     let mut applicable = vec![false; n];
@@ -380,7 +381,10 @@ pub fn build(
     let mut decision = Decision {
         law: LawRef {
             name: program.law.name.clone(),
-            version: program.law.version.clone(),
+            version: program
+                .law_version(as_of)
+                .map(|v| v.version.clone())
+                .unwrap_or_else(|| program.law.version.clone()),
         },
         as_of: as_of.to_string(),
         data: selected
@@ -637,7 +641,7 @@ fn collect_leaves<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
         | ExprKind::List(xs)
         | ExprKind::Struct(_, xs)
         | ExprKind::Call(_, xs) => xs.iter().for_each(|x| collect_leaves(x, out)),
-        ExprKind::Const(_) | ExprKind::Local(_) => {}
+        ExprKind::Const(_) | ExprKind::Local(_) | ExprKind::AsOf => {}
     }
 }
 

@@ -73,6 +73,8 @@ pub struct Env<'p> {
     pub defs: Vec<Option<Value>>,
     /// Per schema, the working-day table of the module in force (calendar schemas only).
     pub calendars: Vec<Option<Arc<WorkingDayCalendar>>>,
+    /// The date the case is decided as of (`as_of` in rules).
+    pub as_of: Option<Date>,
     locals: Vec<Value>,
 }
 
@@ -84,6 +86,7 @@ impl<'p> Env<'p> {
             data,
             defs: vec![None; program.defs.len()],
             calendars: Vec::new(),
+            as_of: None,
             locals: Vec::new(),
         }
     }
@@ -113,6 +116,13 @@ impl<'p> Env<'p> {
     pub fn eval_defs(&mut self) -> Result<(), EvalError> {
         for &i in &self.program.def_order {
             if let Some(def) = self.program.defs.get(i as usize) {
+                // A version of a definition outside its article version's period is not decided.
+                if self
+                    .as_of
+                    .is_some_and(|d| !self.program.def_in_force(def, d))
+                {
+                    continue;
+                }
                 let v = self.eval_def(def)?;
                 if let Some(slot) = self.defs.get_mut(i as usize) {
                     *slot = Some(v);
@@ -191,6 +201,7 @@ impl<'p> Env<'p> {
     pub fn eval(&mut self, e: &Expr) -> Result<Value, EvalError> {
         match &e.kind {
             ExprKind::Const(v) => Ok(v.clone()),
+            ExprKind::AsOf => self.as_of.map(Value::Date).ok_or_else(|| internal(e.span)),
             ExprKind::Fact(i) => self
                 .facts
                 .get(*i as usize)

@@ -62,6 +62,7 @@ pub fn run_test(
         Some(j) => j.decide(program, data, &facts, as_of).map(|d| {
             let selected = select_data(program, data, as_of);
             let mut env = Env::with_modules(program, facts, &selected);
+            env.as_of = Some(as_of);
             env.defs = d.defs;
             Outcome {
                 env,

@@ -243,8 +243,9 @@ impl Gen {
                     .pick(&["0 CNY", "100 CNY", "1_000_000 CNY", "-5 CNY", "0.01 CNY"])
                     .to_string(),
             },
-            T::Date => match self.rng.below(4) {
+            T::Date => match self.rng.below(5) {
                 0 => "c.start".into(),
+                4 => "as_of".into(),
                 1 if self.rng.chance(30) => "c.end".into(),
                 _ => self.rng.pick(&DATES).to_string(),
             },
@@ -449,6 +450,23 @@ impl Gen {
 
     fn program(&mut self) -> String {
         let mut s = String::from(HEAD);
+        // A definition with two versions, one per version of its article.
+        if self.rng.chance(40) {
+            let (a, b) = (self.expr(T::Int, 2), self.expr(T::Int, 2));
+            let cut = self.rng.pick(&["2025-06-30", "2026-03-31"]);
+            writeln!(s, "article 9 \"V\" until {cut} {{\n  def dv: int = {a}\n}}").unwrap();
+            let from = if *cut == "2025-06-30" {
+                "2025-07-01"
+            } else {
+                "2026-04-01"
+            };
+            writeln!(
+                s,
+                "article 9 \"V\" effective {from} {{\n  def dv: int = {b}\n}}"
+            )
+            .unwrap();
+            self.defs.push(("dv".into(), T::Int));
+        }
         let ndefs = self.rng.below(6);
         for i in 0..ndefs {
             let t = *self.rng.pick(&DEF_TYPES);

@@ -327,6 +327,7 @@ impl Checker<'_> {
             return err_expr(span);
         }
         if let Some(&idx) = self.defs.get(name) {
+            let idx = self.version_here(idx);
             let ty = self.def_type(idx, span);
             scope.deps.push(idx);
             return Expr {
@@ -350,6 +351,14 @@ impl Checker<'_> {
         }
         if let Some(v) = self.variant(name, span, expected) {
             return v;
+        }
+        if name == "as_of" && !scope.constant {
+            // The date the case is decided as of.
+            return Expr {
+                kind: ExprKind::AsOf,
+                ty: Ty::Date,
+                span,
+            };
         }
         if self.schemas.contains_key(name) {
             self.error(

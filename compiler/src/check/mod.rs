@@ -78,6 +78,13 @@ pub(crate) struct Checker<'a> {
     facts: HashMap<String, u32>,
     schemas: HashMap<String, u32>,
     defs: HashMap<String, u32>,
+    /// Definitions with versions: the dispatching definition and its versions.
+    dispatchers: HashMap<u32, Vec<u32>>,
+    /// The span of each article's number, by article index (for diagnostics).
+    article_numbers: Vec<Span>,
+    /// The article version whose rules are being checked: inside it, a definition with
+    /// versions means that article version's own.
+    current_article: Option<u32>,
     def_src: Vec<DefSrc<'a>>,
     def_state: Vec<DefState>,
     def_deps: Vec<Vec<u32>>,
@@ -177,6 +184,9 @@ pub fn check_law(files: &[ast::File]) -> (Program, Vec<Diagnostic>) {
         facts: HashMap::new(),
         schemas: HashMap::new(),
         defs: HashMap::new(),
+        dispatchers: HashMap::new(),
+        article_numbers: Vec::new(),
+        current_article: None,
         def_src: Vec::new(),
         def_state: Vec::new(),
         def_deps: Vec::new(),
@@ -185,6 +195,7 @@ pub fn check_law(files: &[ast::File]) -> (Program, Vec<Diagnostic>) {
     let items: Vec<(&ast::Item, Option<u32>)> = flatten(files);
     c.header(files, &items);
     c.declare(&items);
+    c.article_versions();
     c.resolve_types(&items);
     c.facts_and_schemas(&items);
     c.collect_defs(&items);
@@ -242,8 +253,11 @@ impl<'a> Checker<'a> {
         true
     }
 
+    /// The `law` headers: one per version of the law (same name, distinct versions, each with
+    /// its period; consecutive periods must neither overlap nor leave a gap).
     fn header(&mut self, files: &[ast::File], items: &[(&ast::Item, Option<u32>)]) {
         let mut found: Option<Span> = None;
+        let mut versions: Vec<ir::LawVersion> = Vec::new();
         for (item, _) in items {
             if let ItemKind::Law {
                 name,
@@ -253,26 +267,105 @@ impl<'a> Checker<'a> {
                 until,
             } = &item.kind
             {
-                if let Some(prev) = found {
+                if let Some(prev) = found
+                    && name.node != self.program.law.name
+                {
                     self.error(
-                        Diagnostic::error("E0111", "a law has exactly one `law` header")
-                            .at(item.span, "second header")
-                            .also(prev, "first header")
-                            .help("the files of one directory form one law; put other laws in their own directory"),
+                        Diagnostic::error("E0111", "the files of one directory form one law")
+                            .at(name.span, format!("law `{}`", name.node))
+                            .also(prev, format!("law `{}`", self.program.law.name))
+                            .help("put other laws in their own directory; give versions of one law the same name"),
                     );
                     continue;
                 }
-                found = Some(item.span);
-                let (effective, until) = self.period(effective, until);
-                self.program.law = ir::Law {
-                    effective,
-                    until,
-                    name: name.node.clone(),
-                    title: title.node.clone(),
+                if let Some(v) = versions.iter().find(|v| v.version == version.node) {
+                    self.error(
+                        Diagnostic::error(
+                            "E0113",
+                            format!("version {:?} is declared twice", version.node),
+                        )
+                        .at(version.span, "again here")
+                        .also(v.span, "first here")
+                        .help("each version of the law has its own version string"),
+                    );
+                    continue;
+                }
+                let (from, to) = self.period(effective, until);
+                if found.is_none() {
+                    self.program.law = ir::Law {
+                        name: name.node.clone(),
+                        title: title.node.clone(),
+                        version: version.node.clone(),
+                        ..Default::default()
+                    };
+                }
+                found.get_or_insert(item.span);
+                versions.push(ir::LawVersion {
                     version: version.node.clone(),
-                };
+                    title: title.node.clone(),
+                    effective: from,
+                    until: to,
+                    span: item.span,
+                });
             }
         }
+        if versions.len() > 1 {
+            for v in &versions {
+                if v.effective.is_none() {
+                    self.error(
+                        Diagnostic::error("E0114", format!("version {:?} of the law has no `effective` date", v.version))
+                            .at(v.span, "when does it take effect?")
+                            .help("when a law has several versions, each says when it takes effect: `law NAME \"Title\" version \"4.1\" effective 2027-01-01`"),
+                    );
+                }
+            }
+            versions.sort_by_key(|v| v.effective);
+            for k in 1..versions.len() {
+                let (Some(prev), Some(next)) =
+                    (versions.get(k - 1).cloned(), versions.get(k).cloned())
+                else {
+                    continue;
+                };
+                let Some(start) = next.effective else {
+                    continue;
+                };
+                match prev.until {
+                    // Implicitly, a version ends when the next takes effect.
+                    None => {
+                        if let Some(p) = versions.get_mut(k - 1) {
+                            p.until = start.add_days(-1);
+                        }
+                    }
+                    Some(end) if end >= start => self.error(
+                        Diagnostic::error(
+                            "E0115",
+                            format!("versions {:?} and {:?} of the law are both in force on {start}", prev.version, next.version),
+                        )
+                        .at(next.span, format!("in force from {start}"))
+                        .also(prev.span, format!("in force until {end}"))
+                        .help("end the earlier version the day before the later one takes effect, or leave its `until` out"),
+                    ),
+                    Some(end) if end.add_days(1) != Some(start) => self.diagnostics.push(
+                        Diagnostic::warning(
+                            "W0112",
+                            format!("no version of the law is in force from {} to {}", end.add_days(1).unwrap_or(end), start.add_days(-1).unwrap_or(start)),
+                        )
+                        .at(next.span, format!("in force from {start}"))
+                        .also(prev.span, format!("in force until {end}"))
+                        .help("if this is intended, cases in the gap cannot be decided; otherwise close it"),
+                    ),
+                    Some(_) => {}
+                }
+            }
+        }
+        if let Some(first) = versions.first() {
+            // The law as enacted names it; later versions are amendments.
+            self.program.law.version = first.version.clone();
+            self.program.law.title = first.title.clone();
+        }
+        self.program.law.effective = versions.first().and_then(|v| v.effective);
+        self.program.law.until = versions.last().and_then(|v| v.until);
+        self.program.law.versions = versions;
         if found.is_none() {
             let span = files
                 .first()
@@ -389,23 +482,7 @@ impl<'a> Checker<'a> {
                 } => {
                     let n = self.number(number).unwrap_or(0);
                     let (from, to) = self.period(effective, until);
-                    // Versions of one article must not be in force together.
-                    if let Some(prev) = self.program.articles.iter().find(|a| {
-                        a.number == n && n != 0 && overlap((a.effective, a.until), (from, to))
-                    }) {
-                        let prev = prev.span;
-                        let msg = if from.is_none() && to.is_none() {
-                            format!("article {n} is declared twice")
-                        } else {
-                            format!("two versions of article {n} are in force at the same time")
-                        };
-                        self.error(
-                            Diagnostic::error("E0116", msg)
-                                .at(number.span, "again here")
-                                .also(prev, "first here")
-                                .help("put all of an article's norms in one block, or give each version its own period (`effective … until …`)"),
-                        );
-                    }
+                    self.article_numbers.push(number.span);
                     self.program.articles.push(ir::Article {
                         number: n,
                         title: title.node.clone(),
@@ -484,6 +561,64 @@ impl<'a> Checker<'a> {
     }
 
     /// Gaps between consecutive versions of an article: days on which no version is in force.
+    /// Versions of one article: a version without `until` ends the day before the next one
+    /// takes effect; two versions in force on the same day are an error.
+    fn article_versions(&mut self) {
+        let count = self.program.articles.len();
+        for i in 0..count {
+            let Some(a) = self.program.articles.get(i).cloned() else {
+                continue;
+            };
+            if a.until.is_some() || a.number == 0 {
+                continue;
+            }
+            let next = self
+                .program
+                .articles
+                .iter()
+                .filter(|b| {
+                    b.number == a.number && b.effective.is_some() && b.effective > a.effective
+                })
+                .filter_map(|b| b.effective)
+                .min();
+            if let (Some(next), Some(slot)) = (next, self.program.articles.get_mut(i)) {
+                slot.until = next.add_days(-1);
+            }
+        }
+        for i in 0..count {
+            for j in 0..i {
+                let (Some(a), Some(b)) =
+                    (self.program.articles.get(j), self.program.articles.get(i))
+                else {
+                    continue;
+                };
+                if a.number != b.number
+                    || a.number == 0
+                    || !overlap((a.effective, a.until), (b.effective, b.until))
+                {
+                    continue;
+                }
+                let n = a.number;
+                let msg = if b.effective.is_none() && b.until.is_none() {
+                    format!("article {n} is declared twice")
+                } else {
+                    format!("two versions of article {n} are in force at the same time")
+                };
+                let (first, again) = (
+                    a.span,
+                    self.article_numbers.get(i).copied().unwrap_or(b.span),
+                );
+                self.error(
+                    Diagnostic::error("E0116", msg)
+                        .at(again, "again here")
+                        .also(first, "first here")
+                        .help("put all of an article's norms in one block, or give each version its own period (`effective …`, optionally `until …`)"),
+                );
+                break;
+            }
+        }
+    }
+
     fn version_gaps(&mut self) {
         let mut numbers: Vec<u32> = self.program.articles.iter().map(|a| a.number).collect();
         numbers.sort_unstable();
@@ -783,13 +918,42 @@ impl<'a> Checker<'a> {
     }
 
     fn collect_defs(&mut self, items: &[(&'a ast::Item, Option<u32>)]) {
+        // A definition declared again in another version of the same article is a version of it.
+        let mut versions: Vec<(String, Vec<u32>)> = Vec::new();
         for (item, article) in items {
             if let ItemKind::Def { name, ty, value } = &item.kind {
-                if !self.declare_name(name, "definition") {
+                let number = |c: &Self, a: Option<u32>| {
+                    a.and_then(|a| c.program.articles.get(a as usize))
+                        .map(|a| a.number)
+                };
+                let first = self.defs.get(&name.node).copied();
+                let is_version = first.is_some_and(|f| {
+                    let known: Vec<u32> = versions
+                        .iter()
+                        .find(|(n, _)| *n == name.node)
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_else(|| vec![f]);
+                    article.is_some()
+                        && known.iter().all(|k| {
+                            let ka = self.program.defs.get(*k as usize).and_then(|d| d.article);
+                            ka.is_some()
+                                && ka != *article
+                                && number(self, ka) == number(self, *article)
+                        })
+                });
+                if !is_version && !self.declare_name(name, "definition") {
                     continue;
                 }
-                self.defs
-                    .insert(name.node.clone(), self.def_src.len() as u32);
+                let idx = self.def_src.len() as u32;
+                match (is_version, first) {
+                    (true, Some(f)) => match versions.iter_mut().find(|(n, _)| *n == name.node) {
+                        Some((_, v)) => v.push(idx),
+                        None => versions.push((name.node.clone(), vec![f, idx])),
+                    },
+                    _ => {
+                        self.defs.insert(name.node.clone(), idx);
+                    }
+                }
                 self.def_src.push(DefSrc {
                     name,
                     ty: ty.as_ref(),
@@ -804,15 +968,83 @@ impl<'a> Checker<'a> {
                     base: None,
                     exceptions: Vec::new(),
                     article: *article,
+                    versioned: false,
                     doc: item.doc.clone(),
                     span: name.span,
                 });
             }
         }
-        for (item, _) in items {
+        for (name, vs) in versions {
+            let Some(first) = vs.first().and_then(|f| self.def_src.get(*f as usize)) else {
+                continue;
+            };
+            let (src_name, value, doc, span) = (
+                first.name,
+                first.value,
+                self.program
+                    .defs
+                    .get(vs.first().copied().unwrap_or(0) as usize)
+                    .map(|d| d.doc.clone())
+                    .unwrap_or_default(),
+                first.name.span,
+            );
+            for v in &vs {
+                if let Some(d) = self.program.defs.get_mut(*v as usize) {
+                    d.versioned = true;
+                }
+            }
+            let idx = self.def_src.len() as u32;
+            self.def_src.push(DefSrc {
+                name: src_name,
+                ty: None,
+                value,
+                exceptions: Vec::new(),
+            });
+            self.def_state.push(DefState::Pending);
+            self.def_deps.push(vs.clone());
+            self.program.defs.push(ir::Def {
+                name: name.clone(),
+                ty: Ty::Error,
+                base: None,
+                exceptions: Vec::new(),
+                article: None,
+                versioned: false,
+                doc,
+                span,
+            });
+            self.defs.insert(name, idx);
+            self.dispatchers.insert(idx, vs);
+        }
+        for (item, article) in items {
             if let ItemKind::Exception { target, .. } = &item.kind {
-                match self.defs.get(&target.node) {
-                    Some(&i) => {
+                // An exception refines the version of its own article.
+                let target_idx =
+                    self.defs
+                        .get(&target.node)
+                        .map(|&i| match self.dispatchers.get(&i) {
+                            Some(vs) => vs
+                                .iter()
+                                .copied()
+                                .find(|v| {
+                                    self.program.defs.get(*v as usize).and_then(|d| d.article)
+                                        == *article
+                                })
+                                .ok_or(i),
+                            None => Ok(i),
+                        });
+                if let Some(Err(_)) = target_idx {
+                    self.error(
+                        Diagnostic::error(
+                            "E0128",
+                            format!("`{}` has versions: which one does this exception refine?", target.node),
+                        )
+                        .at(target.span, "outside the article versions that define it")
+                        .help("put the exception inside the article version whose definition it refines"),
+                    );
+                    continue;
+                }
+                match target_idx.and_then(Result::ok) {
+                    Some(i) => {
                         if let Some(src) = self.def_src.get_mut(i as usize) {
                             src.exceptions.push(item);
                         }
@@ -833,6 +1065,93 @@ impl<'a> Checker<'a> {
                     }
                 }
             }
+        }
+    }
+
+    /// A definition with versions reads the version in force on the decision's date:
+    /// `if as_of >= start(vN) then vN else … else v1`.
+    fn check_dispatcher(&mut self, idx: u32, mut vs: Vec<u32>) {
+        let start = |c: &Self, v: u32| {
+            c.program
+                .defs
+                .get(v as usize)
+                .and_then(|d| d.article)
+                .and_then(|a| c.program.articles.get(a as usize))
+                .and_then(|a| a.effective)
+        };
+        vs.sort_by_key(|v| start(self, *v));
+        let mut ty: Option<Ty> = None;
+        for v in &vs {
+            let t = self.def_type(*v, Span::default());
+            match &ty {
+                None => ty = Some(t),
+                Some(prev) if !t.fits(prev) && !prev.fits(&t) => {
+                    let (name, span) = self
+                        .program
+                        .defs
+                        .get(*v as usize)
+                        .map(|d| (d.name.clone(), d.span))
+                        .unwrap_or_default();
+                    let (a, b) = (self.a(&t), self.a(prev));
+                    self.error(
+                        Diagnostic::error(
+                            "E0129",
+                            format!("the versions of `{name}` have different types"),
+                        )
+                        .at(span, format!("this version is {a}"))
+                        .note(format!("an earlier version is {b}"))
+                        .help("every version of a definition must have the same type"),
+                    );
+                }
+                Some(_) => {}
+            }
+        }
+        let ty = ty.unwrap_or(Ty::Error);
+        let span = self
+            .program
+            .defs
+            .get(idx as usize)
+            .map(|d| d.span)
+            .unwrap_or_default();
+        let def_expr = |v: u32| ir::Expr {
+            kind: ir::ExprKind::Def(v),
+            ty: ty.clone(),
+            span,
+        };
+        let mut base = vs.first().map(|v| def_expr(*v));
+        for v in vs.iter().skip(1) {
+            let (Some(b), Some(from)) = (base.take(), start(self, *v)) else {
+                continue;
+            };
+            let cond = ir::Expr {
+                kind: ir::ExprKind::Bin(
+                    ir::BinOp::Ge,
+                    Box::new(ir::Expr {
+                        kind: ir::ExprKind::AsOf,
+                        ty: Ty::Date,
+                        span,
+                    }),
+                    Box::new(ir::Expr {
+                        kind: ir::ExprKind::Const(crate::value::Value::Date(from)),
+                        ty: Ty::Date,
+                        span,
+                    }),
+                ),
+                ty: Ty::Bool,
+                span,
+            };
+            base = Some(ir::Expr {
+                kind: ir::ExprKind::If(Box::new(cond), Box::new(def_expr(*v)), Box::new(b)),
+                ty: ty.clone(),
+                span,
+            });
+        }
+        if let Some(d) = self.program.defs.get_mut(idx as usize) {
+            d.ty = ty;
+            d.base = base;
+        }
+        if let Some(s) = self.def_state.get_mut(idx as usize) {
+            *s = DefState::Done;
         }
     }
 
@@ -878,6 +1197,34 @@ impl<'a> Checker<'a> {
         if let Some(s) = self.def_state.get_mut(idx as usize) {
             *s = DefState::InProgress;
         }
+        if let Some(vs) = self.dispatchers.get(&idx).cloned() {
+            self.check_dispatcher(idx, vs);
+            return;
+        }
+        let saved = self.current_article;
+        self.current_article = self.program.defs.get(idx as usize).and_then(|d| d.article);
+        self.check_def_body(idx);
+        self.current_article = saved;
+    }
+
+    /// Inside an article version, the version of a definition declared in it; elsewhere the
+    /// definition itself (for one with versions: the dispatcher, which reads the version in force).
+    pub(crate) fn version_here(&self, idx: u32) -> u32 {
+        match (self.dispatchers.get(&idx), self.current_article) {
+            (Some(vs), Some(a)) => vs
+                .iter()
+                .copied()
+                .find(|v| self.program.defs.get(*v as usize).and_then(|d| d.article) == Some(a))
+                .unwrap_or(idx),
+            _ => idx,
+        }
+    }
+
+    fn check_def_body(&mut self, idx: u32) {
+        let Some(src) = self.def_src.get(idx as usize) else {
+            return;
+        };
+        let _ = src;
         let Some(src) = self.def_src.get(idx as usize) else {
             return;
         };

@@ -29,6 +29,7 @@ impl<'a> Checker<'a> {
             let (ItemKind::Norm(norm), Some(article)) = (&item.kind, article) else {
                 continue;
             };
+            self.current_article = Some(*article);
             let idx = self.program.norms.len() as u32;
             let (mut effective, mut until) = (None, None);
             let mut n = ir::Norm {
@@ -184,6 +185,7 @@ impl<'a> Checker<'a> {
                 }
             }
         }
+        self.current_article = None;
         self.defeat_graph(&overrides);
     }
 
@@ -191,7 +193,7 @@ impl<'a> Checker<'a> {
     /// value of the quantity in RANGE exactly once.
     pub(super) fn check_tiers(&mut self, items: &[(&'a ast::Item, Option<u32>)]) {
         use super::intervals::{constraint, quantity};
-        for (item, _) in items {
+        for (item, tier_article) in items {
             let ItemKind::Tiers { name, over, norms } = &item.kind else {
                 continue;
             };
@@ -219,7 +221,15 @@ impl<'a> Checker<'a> {
             };
             let mut tiers = Vec::new();
             for id in norms {
-                let Some((i, n)) = self.program.norm_by_id(&id.node) else {
+                // The norm of this id in the tiers' own article version, if it has one there.
+                let here = self
+                    .program
+                    .norms
+                    .iter()
+                    .enumerate()
+                    .find(|(_, n)| n.id == id.node && Some(n.article) == *tier_article)
+                    .map(|(i, n)| (i as u32, n));
+                let Some((i, n)) = here.or_else(|| self.program.norm_by_id(&id.node)) else {
                     self.norm_ref(id, None);
                     continue;
                 };

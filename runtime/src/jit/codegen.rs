@@ -17,6 +17,7 @@ use super::pack::{Packed, alloc};
 use crate::interp::EvalErrorKind;
 use cranelift::codegen::ir::{FuncRef, StackSlotData, StackSlotKind};
 use cranelift::prelude::*;
+use norm_compiler::date::Date;
 use norm_compiler::ir::{BinOp, Builtin, Expr, ExprKind, Program};
 use norm_compiler::layout::{CaseLayout, Layout, Repr, is_small_enum, layout_of};
 use norm_compiler::span::Span;
@@ -452,6 +453,7 @@ impl<'a, 'f> Gen<'a, 'f> {
     pub fn expr(&mut self, e: &Expr) -> R<Words> {
         match &e.kind {
             ExprKind::Const(v) => self.constant(&e.ty, v),
+            ExprKind::AsOf => Ok(vec![self.as_of]),
             ExprKind::Fact(i) => {
                 let (off, l) = self
                     .layout
@@ -953,8 +955,50 @@ impl<'a, 'f> Gen<'a, 'f> {
         Ok(())
     }
 
-    /// A definition by default logic (see `Env::eval_def`).
+    /// A definition by default logic (see `Env::eval_def`); a version of a definition only
+    /// while its article version is in force.
     fn def(&mut self, i: usize) -> R<()> {
+        let p = self.p;
+        let def = p.defs.get(i).ok_or("def")?;
+        if def.versioned {
+            let art = def.article.and_then(|a| p.articles.get(a as usize));
+            let in_force = self.in_period(art.and_then(|a| a.effective), art.and_then(|a| a.until));
+            let (then, skip) = (self.b.create_block(), self.b.create_block());
+            self.b.ins().brif(in_force, then, &[], skip, &[]);
+            self.b.seal_block(then);
+            self.b.switch_to_block(then);
+            self.def_body(i)?;
+            self.b.ins().jump(skip, &[]);
+            self.b.seal_block(skip);
+            self.b.switch_to_block(skip);
+            return Ok(());
+        }
+        self.def_body(i)
+    }
+
+    /// `as_of` lies in `from..=to` (open ends unbounded), as an i8.
+    fn in_period(&mut self, from: Option<Date>, to: Option<Date>) -> Value {
+        let mut ok = self.b.ins().iconst(types::I8, 1);
+        if let Some(f) = from {
+            let c = self.b.ins().icmp_imm_s(
+                IntCC::SignedGreaterThanOrEqual,
+                self.as_of,
+                i64::from(f.days_since_epoch()),
+            );
+            ok = self.b.ins().band(ok, c);
+        }
+        if let Some(t) = to {
+            let c = self.b.ins().icmp_imm_s(
+                IntCC::SignedLessThanOrEqual,
+                self.as_of,
+                i64::from(t.days_since_epoch()),
+            );
+            ok = self.b.ins().band(ok, c);
+        }
+        ok
+    }
+
+    fn def_body(&mut self, i: usize) -> R<()> {
         let p = self.p;
         let def = p.defs.get(i).ok_or("def")?;
         let off = Self::out_off(*self.plan.defs.get(i).ok_or("def")?)?;
@@ -1039,22 +1083,8 @@ impl<'a, 'f> Gen<'a, 'f> {
         ];
         let mut in_force = self.b.ins().iconst(types::I8, 1);
         for (from, to) in bounds {
-            if let Some(f) = from {
-                let c = self.b.ins().icmp_imm_s(
-                    IntCC::SignedGreaterThanOrEqual,
-                    self.as_of,
-                    i64::from(f.days_since_epoch()),
-                );
-                in_force = self.b.ins().band(in_force, c);
-            }
-            if let Some(t) = to {
-                let c = self.b.ins().icmp_imm_s(
-                    IntCC::SignedLessThanOrEqual,
-                    self.as_of,
-                    i64::from(t.days_since_epoch()),
-                );
-                in_force = self.b.ins().band(in_force, c);
-            }
+            let c = self.in_period(from, to);
+            in_force = self.b.ins().band(in_force, c);
         }
         let held = match &n.when {
             Some(w) => {

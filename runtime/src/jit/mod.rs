@@ -263,7 +263,7 @@ impl JitProgram {
             selected,
             as_of,
             &mut out,
-            |host, out| self.read(program, host, out),
+            |host, out| self.read(program, host, out, as_of),
         );
         match status {
             Ok(Some(d)) => Ok(d),
@@ -355,7 +355,13 @@ impl JitProgram {
     }
 
     /// What the code wrote, as values (while the buffers it points into are alive).
-    fn read(&self, program: &Program, _host: &mut Host<'_>, out: &[u64]) -> Option<Decided> {
+    fn read(
+        &self,
+        program: &Program,
+        _host: &mut Host<'_>,
+        out: &[u64],
+        as_of: Date,
+    ) -> Option<Decided> {
         let types = &program.types;
         let at = |off: u32, n: usize| out.get(off as usize..off as usize + n);
         let mut d = Decided {
@@ -366,6 +372,10 @@ impl JitProgram {
             defs: Vec::new(),
         };
         for (i, def) in program.defs.iter().enumerate() {
+            if !program.def_in_force(def, as_of) {
+                d.defs.push(None);
+                continue;
+            }
             let w = at(*self.plan.defs.get(i)?, words(types, &def.ty))?;
             // SAFETY: the words were written by compiled code for a value of the def's type;
             // their pointers point into buffers alive until this function returns (`host`,
