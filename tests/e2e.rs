@@ -103,7 +103,26 @@ fn stdlib_tests_pass_and_report_counts_last() {
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
     assert!(last.ends_with("passed, 0 failed"), "{last}");
-    assert!(passed >= 25, "only {passed} tests");
+    assert!(passed >= 120, "only {passed} tests");
+}
+
+#[test]
+fn every_stdlib_norm_is_exercised_by_a_test() {
+    let o = norm(&["test", "stdlib", "--coverage"]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("coverage: "))
+        .unwrap_or_default();
+    let words: Vec<&str> = line.split(' ').collect();
+    assert!(words.len() >= 4, "{out}");
+    assert_eq!(words[1], words[3], "not every norm is exercised: {line}");
+    assert!(line.ends_with("norms applied in some test"), "{line}");
+    assert!(
+        out.contains("Art. 66 [from 2027-01-01]: ✓ national_registry"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -416,7 +416,7 @@ fn print_decision(engine: &Engine, d: &Decision) {
     }
 }
 
-pub fn test(paths: &[PathBuf], engine: TestEngine) -> u8 {
+pub fn test(paths: &[PathBuf], engine: TestEngine, coverage: bool) -> u8 {
     if let Some(code) = missing_paths(paths, Format::Text) {
         println!("0 passed, 0 failed");
         return code;
@@ -442,6 +442,8 @@ pub fn test(paths: &[PathBuf], engine: TestEngine) -> u8 {
     };
     let (mut passed, mut failed) = (0usize, 0usize);
     let mut diags = Vec::new();
+    let mut applied = vec![false; program.norms.len()];
+    let mut held = vec![false; program.norms.len()];
     for t in &program.tests {
         let mut r = match engine {
             TestEngine::Interp => testing::run_test(&program, &c.data, t, None),
@@ -461,6 +463,12 @@ pub fn test(paths: &[PathBuf], engine: TestEngine) -> u8 {
                 ));
             }
         }
+        for (slot, a) in applied.iter_mut().zip(&r.applied) {
+            *slot |= *a;
+        }
+        for (slot, h) in held.iter_mut().zip(&r.held) {
+            *slot |= *h;
+        }
         if r.passed() {
             passed += 1;
             println!("PASS {}", r.name);
@@ -479,8 +487,76 @@ pub fn test(paths: &[PathBuf], engine: TestEngine) -> u8 {
         output::print_diagnostics(&c.db, &diags);
         code = INPUT;
     }
+    if coverage {
+        print_coverage(&program, &applied, &held);
+    }
     println!("{passed} passed, {failed} failed");
     code
+}
+
+/// Per article (and version), each norm: applied in some test (✓), only ever defeated (~), or
+/// never reached (✗); then the totals.
+fn print_coverage(program: &norm_compiler::ir::Program, applied: &[bool], held: &[bool]) {
+    let mut order: Vec<usize> = (0..program.norms.len()).collect();
+    order.sort_by_key(|&i| {
+        let n = program.norms.get(i);
+        let art = n.and_then(|n| program.article(n));
+        (art.map(|a| a.number), art.and_then(|a| a.effective), i)
+    });
+    println!("Coverage (norms that applied in some test's case):");
+    let mut current: Option<u32> = None;
+    let mut line = String::new();
+    let (mut hit, mut partial) = (0usize, 0usize);
+    let flush = |line: &mut String| {
+        if !line.is_empty() {
+            println!("{line}");
+            line.clear();
+        }
+    };
+    for i in order {
+        let Some(n) = program.norms.get(i) else {
+            continue;
+        };
+        let Some(art) = program.article(n) else {
+            continue;
+        };
+        if current != Some(n.article) {
+            flush(&mut line);
+            current = Some(n.article);
+            let version = match (art.effective, art.until) {
+                (Some(f), Some(u)) => format!(" [{f} to {u}]"),
+                (Some(f), None) => format!(" [from {f}]"),
+                (None, Some(u)) => format!(" [until {u}]"),
+                (None, None) => String::new(),
+            };
+            line = format!("  Art. {}{version}:", art.number);
+        }
+        let mark = match (applied.get(i), held.get(i)) {
+            (Some(true), _) => {
+                hit += 1;
+                "✓"
+            }
+            (_, Some(true)) => {
+                partial += 1;
+                "~"
+            }
+            _ => "✗",
+        };
+        line.push_str(&format!(" {mark} {}", n.id));
+    }
+    flush(&mut line);
+    let total = program.norms.len();
+    println!(
+        "coverage: {hit} of {total} norms applied in some test{}{}",
+        match partial {
+            0 => String::new(),
+            p => format!(", {p} only defeated (~)"),
+        },
+        match total - hit - partial {
+            0 => String::new(),
+            m => format!(", {m} never reached (✗)"),
+        }
+    );
 }
 
 fn outcome(r: &testing::TestResult) -> String {

@@ -90,6 +90,9 @@ enum Command {
         /// Which engine runs the tests
         #[arg(long, value_enum, default_value = "both")]
         engine: TestEngine,
+        /// Report, per article, which norms the tests exercised (applied in some test's case)
+        #[arg(long)]
+        coverage: bool,
     },
     /// Format source files canonically
     Fmt {
@@ -169,7 +172,11 @@ fn run(cli: Cli) -> ExitCode {
                 },
             },
         ),
-        Command::Test { paths, engine } => commands::test(&paths, engine),
+        Command::Test {
+            paths,
+            engine,
+            coverage,
+        } => commands::test(&paths, engine, coverage),
         Command::Fmt { check, paths } => commands::fmt(&paths, check),
         Command::Expr {
             expr,

@@ -14,6 +14,10 @@ pub struct TestResult {
     pub span: Span,
     /// Empty when the test passed.
     pub failures: Vec<(Span, String)>,
+    /// Per norm: it applied in the test's case (for coverage; empty if the case was not decided).
+    pub applied: Vec<bool>,
+    /// Per norm: its condition held (it applied or was defeated).
+    pub held: Vec<bool>,
 }
 
 impl TestResult {
@@ -43,6 +47,8 @@ pub fn run_test(
         name: test.name.clone(),
         span: test.span,
         failures: Vec::new(),
+        applied: Vec::new(),
+        held: Vec::new(),
     };
     let facts = match given_facts(program, test) {
         Ok(f) => f,
@@ -82,6 +88,8 @@ pub fn run_test(
             return result;
         }
     };
+    result.applied = out.applies.clone();
+    result.held = out.applicable.clone();
     for x in &test.expects {
         match x {
             Expect::Norm {
