@@ -376,11 +376,34 @@ fn print_decision(engine: &Engine, d: &Decision) {
                 .as_deref()
                 .map(|t| format!(" ({t})"))
                 .unwrap_or_default();
+            let paragraph = e.paragraph.map(|p| format!("({p})")).unwrap_or_default();
             println!(
-                "  {} {} — Art. {}{}: {}",
+                "  {} {} — Art. {}{paragraph}{}: {}",
                 e.kind, e.norm, e.article, title, e.status
             );
+            if !e.text.is_empty() {
+                println!("    “{}”", e.text);
+            }
             for c in &e.conditions {
+                if let Some(m) = &c.meaning {
+                    println!(
+                        "    {} {} — {m}",
+                        if c.holds { "✓" } else { "✗" },
+                        c.condition
+                    );
+                    let vals: Vec<String> =
+                        c.values.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+                    if !vals.is_empty() {
+                        println!("        [{}]", vals.join(", "));
+                    }
+                    for m in &c.data {
+                        println!(
+                            "        data: {} version {} (effective {})",
+                            m.name, m.version, m.effective
+                        );
+                    }
+                    continue;
+                }
                 let vals: Vec<String> =
                     c.values.iter().map(|(k, v)| format!("{k} = {v}")).collect();
                 println!(

@@ -108,6 +108,8 @@ pub struct Explanation {
     pub paragraph: Option<u32>,
     /// `applies`, `defeated` or `conflict`.
     pub status: &'static str,
+    /// What the norm requires, in the law's words.
+    pub text: String,
     pub conditions: Vec<Condition>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub defeated_by: Vec<String>,
@@ -119,6 +121,9 @@ pub struct Explanation {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Condition {
     pub condition: String,
+    /// What the condition means, from the documentation of the definition or fact it names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub meaning: Option<String>,
     pub holds: bool,
     /// The facts, data and definitions the condition read, with their values.
     pub values: serde_json::Map<String, Json>,
@@ -552,6 +557,7 @@ pub fn explain_all(
                 }
                 conditions.push(Condition {
                     condition: program.show_expr(c),
+                    meaning: meaning(program, c),
                     holds,
                     values,
                     data,
@@ -572,6 +578,7 @@ pub fn explain_all(
             article_title: program.article(n).map(|a| a.title.clone()),
             paragraph: n.paragraph,
             status,
+            text: n.text.clone(),
             conditions,
             defeated_by: n
                 .defeaters
@@ -593,6 +600,29 @@ pub fn explain_all(
         });
     }
     Ok(list)
+}
+
+/// What a condition means in words: the documentation of the definition, fact or field it
+/// names (`not` of one reads "not: …").
+fn meaning(program: &Program, e: &Expr) -> Option<String> {
+    let doc = |lines: &[String]| {
+        let text = lines.join(" ").trim().to_string();
+        (!text.is_empty()).then_some(text)
+    };
+    match &e.kind {
+        ExprKind::Def(i) => program.defs.get(*i as usize).and_then(|d| doc(&d.doc)),
+        ExprKind::Fact(i) => program.facts.get(*i as usize).and_then(|f| doc(&f.doc)),
+        ExprKind::Field(base, f) => match &base.ty {
+            norm_compiler::value::Ty::Struct(id) => program
+                .types
+                .struct_def(*id)
+                .and_then(|s| s.fields.get(*f as usize))
+                .and_then(|fd| doc(&fd.doc)),
+            _ => None,
+        },
+        ExprKind::Not(x) => meaning(program, x).map(|m| format!("not: {m}")),
+        _ => None,
+    }
 }
 
 /// The top-level `and`-ed parts of a condition.
