@@ -458,7 +458,7 @@ fn usage_errors_exit_2() {
         "--as-of",
         "2026-13-45",
     ]);
-    assert_eq!(code(&o), 2);
+    assert_eq!(code(&o), 1, "a malformed date is bad input");
     assert!(
         stderr(&o).contains("invalid --as-of date `2026-13-45`"),
         "{}",

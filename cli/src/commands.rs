@@ -1,6 +1,6 @@
 //! One function per subcommand. Each returns the exit code.
 
-use crate::output::{self, INPUT, OK, USAGE, fail, print_json, report};
+use crate::output::{self, INPUT, OK, fail, print_json, report};
 use crate::{Format, TestEngine};
 use norm_compiler::date::Date;
 use norm_compiler::diagnostic::{Diagnostic, Severity};
@@ -29,9 +29,10 @@ fn as_of(arg: Option<&str>, format: Format) -> Result<Date, u8> {
         Some(s) => Date::parse(s).ok_or_else(|| {
             match format {
                 Format::Text => eprintln!("error: invalid --as-of date `{s}`: expected YYYY-MM-DD, a real day between years 0001 and 9999"),
-                Format::Json => print_json(&json!({"error": {"kind": "usage", "message": format!("invalid --as-of date `{s}`")}})),
+                Format::Json => print_json(&json!({"error": {"kind": "input", "message": format!("invalid --as-of date `{s}`")}})),
             }
-            USAGE
+            // A date is input (like the facts), not the shape of the command line: exit 1.
+            INPUT
         }),
     }
 }

@@ -8,7 +8,7 @@ use std::io::IsTerminal;
 
 pub const OK: u8 = 0;
 pub const INPUT: u8 = 1;
-pub const USAGE: u8 = 2;
+// Exit code 2 (the command line is wrong) comes from clap.
 
 /// Prints diagnostics to stderr (coloured on a terminal).
 pub fn print_diagnostics(db: &SourceDb, diags: &[Diagnostic]) {
