@@ -365,3 +365,71 @@ fn default_data_dir(loader: &dyn Loader, law: &[PathBuf]) -> Option<PathBuf> {
         .flatten()
         .find(|c| is_dir(c))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use norm_compiler::driver::MemoryLoader;
+
+    const LAW: &str = "law t \"T\" version \"1\"\nrole r \"R\"\n\
+        type Case = struct { users: int, fee: money }\nfact c: Case\n\
+        def doubled = c.fee * 2\n\
+        article 1 \"A\" { obligation big { addressee r when c.users > 1_000 text \"register\" } }\n";
+
+    fn engine(kind: EngineKind) -> Engine {
+        let loader = MemoryLoader::with(&[("t/law.norm", LAW)]);
+        match Engine::load_with(&loader, &[PathBuf::from("t")], Some(&[]), kind) {
+            Ok(e) => e,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn an_engine_is_shared_between_threads() {
+        fn shareable<T: Send + Sync + Clone>() {}
+        shareable::<Engine>();
+        let e = engine(EngineKind::Jit);
+        assert_eq!(e.kind(), EngineKind::Jit);
+        let day = Date::parse("2026-12-01").unwrap_or(Date::EPOCH);
+        let handles: Vec<_> = (0..4)
+            .map(|t| {
+                let e = e.clone();
+                std::thread::spawn(move || {
+                    (0..200)
+                        .map(|i| {
+                            let users = t * 1_000 + i;
+                            let facts = serde_json::json!({"c": {"users": users, "fee": "1.5"}});
+                            let d = e.decide(&facts, day, false).map_err(|e| e.to_string())?;
+                            Ok((users > 1_000) == (d.norms.len() == 1)
+                                && d.values.get("doubled").map(|v| v["amount"].clone())
+                                    == Some(serde_json::json!("3")))
+                        })
+                        .collect::<Result<Vec<bool>, String>>()
+                })
+            })
+            .collect();
+        for h in handles {
+            let ok = h
+                .join()
+                .map_err(|_| "thread panicked")
+                .and_then(|r| r.map_err(|_| "error"));
+            assert!(matches!(&ok, Ok(v) if v.iter().all(|b| *b)), "{ok:?}");
+        }
+        // The last clone going away frees the compiled code (`Code::drop`).
+        drop(e);
+    }
+
+    #[test]
+    fn both_engines_decide_alike() {
+        let day = Date::parse("2026-12-01").unwrap_or(Date::EPOCH);
+        let facts = serde_json::json!({"c": {"users": 5_000, "fee": "10"}});
+        let a = engine(EngineKind::Jit).decide(&facts, day, true);
+        let b = engine(EngineKind::Interp).decide(&facts, day, true);
+        assert_eq!(
+            a.map(|d| serde_json::to_string(&d).unwrap_or_default())
+                .map_err(|e| e.to_string()),
+            b.map(|d| serde_json::to_string(&d).unwrap_or_default())
+                .map_err(|e| e.to_string())
+        );
+    }
+}
