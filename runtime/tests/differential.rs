@@ -138,46 +138,38 @@ const DATES: [&str; 8] = [
 ];
 
 impl Gen {
+    /// One of `names`, at random (`None` if there are none).
+    fn any(&mut self, names: Vec<String>) -> Option<String> {
+        (!names.is_empty()).then(|| self.rng.pick(&names).clone())
+    }
+
     fn def_of(&mut self, t: T) -> Option<String> {
-        let c: Vec<&String> = self
+        let names = self
             .defs
             .iter()
             .filter(|(_, dt)| *dt == t)
-            .map(|(n, _)| n)
+            .map(|(n, _)| n.clone())
             .collect();
-        if c.is_empty() {
-            None
-        } else {
-            Some(self.rng.pick(&c).to_string())
-        }
+        self.any(names)
+    }
+
+    /// A quantifier variable in scope over `Item`s (`item`) or `Level`s.
+    fn local_of(&mut self, item: bool) -> Option<String> {
+        let names = self
+            .locals
+            .iter()
+            .filter(|(_, i)| *i == item)
+            .map(|(n, _)| n.clone())
+            .collect();
+        self.any(names)
     }
 
     fn item_local(&mut self) -> Option<String> {
-        let c: Vec<String> = self
-            .locals
-            .iter()
-            .filter(|(_, item)| *item)
-            .map(|(n, _)| n.clone())
-            .collect();
-        if c.is_empty() {
-            None
-        } else {
-            Some(self.rng.pick(&c).clone())
-        }
+        self.local_of(true)
     }
 
     fn level_local(&mut self) -> Option<String> {
-        let c: Vec<String> = self
-            .locals
-            .iter()
-            .filter(|(_, item)| !*item)
-            .map(|(n, _)| n.clone())
-            .collect();
-        if c.is_empty() {
-            None
-        } else {
-            Some(self.rng.pick(&c).clone())
-        }
+        self.local_of(false)
     }
 
     fn fresh_local(&self) -> String {

@@ -115,33 +115,36 @@ impl JitProgram {
             .map_err(|e| e.to_string())?
             .finish(settings::Flags::new(fb))
             .map_err(|e| e.to_string())?;
+        // The host helpers compiled code calls: name, address, number of i64 parameters.
+        let helpers: [(&str, *const u8, usize); 4] = [
+            ("norm_generic", host::norm_generic as *const u8, 4),
+            ("norm_dec_cmp", host::norm_dec_cmp as *const u8, 4),
+            ("norm_working_days", host::norm_working_days as *const u8, 5),
+            ("norm_period_end", host::norm_period_end as *const u8, 6),
+        ];
         let mut jb = JITBuilder::with_isa(isa, default_libcall_names());
-        jb.symbol("norm_generic", host::norm_generic as *const u8);
-        jb.symbol("norm_dec_cmp", host::norm_dec_cmp as *const u8);
-        jb.symbol("norm_working_days", host::norm_working_days as *const u8);
-        jb.symbol("norm_period_end", host::norm_period_end as *const u8);
+        for (name, address, _) in helpers {
+            jb.symbol(name, address);
+        }
         let mut module = JITModule::new(jb);
         let i64t = types::I64;
-        let sig = |params: usize| {
+        let sig = |module: &JITModule, params: usize| {
             let mut s = module.make_signature();
             s.params
                 .extend(std::iter::repeat_n(AbiParam::new(i64t), params));
             s.returns.push(AbiParam::new(i64t));
             s
         };
-        let (s1, s4, s5, s6) = (sig(1), sig(4), sig(5), sig(6));
-        let generic = module
-            .declare_function("norm_generic", Linkage::Import, &s4)
-            .map_err(module_error)?;
-        let dec_cmp = module
-            .declare_function("norm_dec_cmp", Linkage::Import, &s4)
-            .map_err(module_error)?;
-        let wd = module
-            .declare_function("norm_working_days", Linkage::Import, &s5)
-            .map_err(module_error)?;
-        let pe = module
-            .declare_function("norm_period_end", Linkage::Import, &s6)
-            .map_err(module_error)?;
+        let mut imported = Vec::with_capacity(helpers.len());
+        for (name, _, params) in helpers {
+            let s = sig(&module, params);
+            imported.push(
+                module
+                    .declare_function(name, Linkage::Import, &s)
+                    .map_err(module_error)?,
+            );
+        }
+        let s1 = sig(&module, 1);
         let main = module
             .declare_function("decide", Linkage::Export, &s1)
             .map_err(module_error)?;
@@ -152,11 +155,19 @@ impl JitProgram {
         {
             let b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
             let mut b = b;
+            let mut refs = imported
+                .iter()
+                .map(|id| module.declare_func_in_func(*id, b.func));
+            let (Some(generic), Some(dec_cmp), Some(working_days), Some(period_end)) =
+                (refs.next(), refs.next(), refs.next(), refs.next())
+            else {
+                return Err("host helpers".into());
+            };
             let h = Helpers {
-                generic: module.declare_func_in_func(generic, b.func),
-                dec_cmp: module.declare_func_in_func(dec_cmp, b.func),
-                working_days: module.declare_func_in_func(wd, b.func),
-                period_end: module.declare_func_in_func(pe, b.func),
+                generic,
+                dec_cmp,
+                working_days,
+                period_end,
             };
             let _ = &mut b;
             let mut g = Gen::new(b, program, &layout, &mut plan, &mut consts, h);
