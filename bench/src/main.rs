@@ -297,7 +297,7 @@ fn main() {
             .unwrap_or_else(|e| die(format!("{}: interpreter: {}", a.name, e.message)));
         let mut bits = 0u32;
         for (k, &i) in norm_index.iter().enumerate() {
-            bits |= (o.applies.get(i) == Some(&true)) as u32 << k;
+            bits |= ((o.applies.get(i) == Some(&true)) as u32) << k;
         }
         bits
     };
@@ -661,7 +661,7 @@ fn main() {
     println!("\n== targets (issue 3 / DESIGN §7) ==");
     let fastest_rego = by("regorus 0.14.1 interpreter").min(by("regorus 0.14.1 RVM"));
     let pf = |ok: bool| if ok { "PASS" } else { "MISS" };
-    let mut target = |what: &str, figure: String, goal: &str, ok: bool| {
+    let target = |what: &str, figure: String, goal: &str, ok: bool| {
         println!("{:<58} {:>14}   goal {:<8} {}", what, figure, goal, pf(ok));
     };
     let r = jit_m / hand_m;

@@ -21,7 +21,6 @@ pub struct RegoSlice {
 
 /// One actor, built once, outside the timed loop.
 pub struct RegoCase {
-    pub input: Value,
     engine: regorus::Engine,
     vm: RegoVM,
 }
@@ -111,8 +110,8 @@ impl RegoSlice {
         let mut vm = RegoVM::new();
         vm.load_program(self.program.clone());
         vm.set_data(self.data.clone()).map_err(|e| e.to_string())?;
-        vm.set_input(input.clone());
-        Ok(RegoCase { input, engine, vm })
+        vm.set_input(input);
+        Ok(RegoCase { engine, vm })
     }
 }
 
