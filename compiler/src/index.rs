@@ -13,6 +13,7 @@
 use crate::ir::{self, Program};
 use crate::span::{FileId, Ident, Span};
 use crate::syntax::ast::{self, ClauseKind, ExprKind, ItemKind, Target, TestStmtKind, TypeDef};
+use crate::syntax::lexer::Comment;
 use crate::value::{Ty, Value};
 use std::collections::HashMap;
 
@@ -134,15 +135,18 @@ type Key = (SymbolKind, Option<usize>, String);
 impl Index {
     /// Indexes the files of a law against the program the checker built from them (the
     /// partial program is fine: what did not check is simply not resolved).
-    pub fn build(files: &[&ast::File], program: &Program) -> Index {
+    pub fn build(files: &[SourceFile<'_>], program: &Program) -> Index {
         let mut b = Builder {
             index: Index::default(),
             program,
             ir: HashMap::new(),
+            file: None,
         };
         for f in files {
-            b.declare_items(&f.items, None);
+            b.file = Some(*f);
+            b.declare_items(&f.ast.items, None);
         }
+        b.file = None;
         let mut all: Vec<&ir::Expr> = program.rule_exprs();
         for t in &program.tests {
             all.extend(t.given.iter().map(|(_, e)| e));
@@ -169,7 +173,7 @@ impl Index {
             });
         }
         for f in files {
-            b.resolve_items(&f.items);
+            b.resolve_items(&f.ast.items);
         }
         let mut index = b.index;
         index
@@ -234,10 +238,20 @@ impl Index {
     }
 }
 
-struct Builder<'p> {
+/// One file to index: its tree, its comments and its text.
+#[derive(Clone, Copy)]
+pub struct SourceFile<'a> {
+    pub ast: &'a ast::File,
+    pub comments: &'a [Comment],
+    pub text: &'a str,
+}
+
+struct Builder<'p, 'f> {
     index: Index,
     program: &'p Program,
     ir: HashMap<Span, Checked>,
+    /// The file being declared (for the comments of fields and variants).
+    file: Option<SourceFile<'f>>,
 }
 
 /// What the checker made of the expression at a span.
@@ -263,7 +277,7 @@ enum Work<'a> {
     Pop,
 }
 
-impl Builder<'_> {
+impl Builder<'_, '_> {
     fn symbol(&mut self, kind: SymbolKind, parent: Option<usize>, name: &str) -> usize {
         let key: Key = (kind, parent, name.to_string());
         if let Some(&i) = self.index.lookup.get(&key) {
@@ -339,20 +353,20 @@ impl Builder<'_> {
                     match def {
                         TypeDef::Enum(vs) => {
                             for v in vs {
+                                let doc = self.member_doc(v.span);
                                 self.declare(
                                     SymbolKind::Variant,
                                     Some(t),
                                     &v.node,
                                     v.span,
                                     v.span,
-                                    &[],
+                                    &doc,
                                 );
                             }
                         }
                         TypeDef::Struct(fs) => {
-                            let docs = self.struct_field_docs(&name.node);
                             for f in fs {
-                                let doc = docs.get(&f.name.node).cloned().unwrap_or_default();
+                                let doc = self.member_doc(f.span);
                                 self.declare(
                                     SymbolKind::Field,
                                     Some(t),
@@ -414,18 +428,8 @@ impl Builder<'_> {
                         item.span,
                         doc,
                     );
-                    let docs: HashMap<String, Vec<String>> = self
-                        .program
-                        .schema_by_name(&name.node)
-                        .map(|(_, sc)| {
-                            sc.fields
-                                .iter()
-                                .map(|f| (f.name.clone(), f.doc.clone()))
-                                .collect()
-                        })
-                        .unwrap_or_default();
                     for f in fields {
-                        let doc = docs.get(&f.name.node).cloned().unwrap_or_default();
+                        let doc = self.member_doc(f.span);
                         self.declare(
                             SymbolKind::SchemaField,
                             Some(s),
@@ -504,18 +508,41 @@ impl Builder<'_> {
         self.index.find(kind, None, name)
     }
 
-    fn struct_field_docs(&self, name: &str) -> HashMap<String, Vec<String>> {
-        self.program
-            .types
-            .structs
+    /// The documentation of a field or variant: the `///` lines right above it, else a
+    /// comment at the end of its line (`users: int, // registered users`).
+    fn member_doc(&self, span: Span) -> Vec<String> {
+        let Some(f) = self.file else {
+            return Vec::new();
+        };
+        let (start, end) = (span.start as usize, span.end as usize);
+        let mut above = Vec::new();
+        let mut cursor = start;
+        for c in f
+            .comments
             .iter()
-            .find(|s| s.name == name)
-            .map(|s| {
-                s.fields
-                    .iter()
-                    .map(|f| (f.name.clone(), f.doc.clone()))
-                    .collect()
-            })
+            .rev()
+            .filter(|c| (c.span.end as usize) <= start)
+        {
+            let between = f.text.get(c.span.end as usize..cursor).unwrap_or("x");
+            if !c.doc || !between.trim().is_empty() || between.matches('\n').count() != 1 {
+                break;
+            }
+            above.push(c.text.trim().to_string());
+            cursor = c.span.start as usize;
+        }
+        if !above.is_empty() {
+            above.reverse();
+            return above;
+        }
+        let trailing = f.comments.iter().find(|c| {
+            let s = c.span.start as usize;
+            s >= end
+                && f.text.get(end..s).is_some_and(|between| {
+                    !between.contains('\n') && between.trim().trim_matches(',').trim().is_empty()
+                })
+        });
+        trailing
+            .map(|c| vec![c.text.trim().to_string()])
             .unwrap_or_default()
     }
 
@@ -936,7 +963,15 @@ test "t" {
     fn index() -> (crate::driver::Compilation, Index) {
         let loader = MemoryLoader::with(&[("law/a.norm", LAW)]);
         let c = compile(&loader, &[PathBuf::from("law")]);
-        let files: Vec<&ast::File> = c.law_files.iter().map(|f| &f.ast).collect();
+        let files: Vec<SourceFile<'_>> = c
+            .law_files
+            .iter()
+            .map(|f| SourceFile {
+                ast: &f.ast,
+                comments: &f.comments,
+                text: c.db.text(f.id),
+            })
+            .collect();
         let program = c.partial.clone().unwrap_or_default();
         let i = Index::build(&files, &program);
         (c, i)

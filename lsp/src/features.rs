@@ -480,21 +480,34 @@ pub fn rename(
     if let Some(why) = clashes(a, r.symbol, sym, new_name) {
         return Err(why);
     }
-    let mut changes: HashMap<Uri, Vec<lsp::TextEdit>> = HashMap::new();
+    // One edit per file, files in a stable order (the URI's).
+    let mut changes: std::collections::BTreeMap<String, (Uri, Vec<lsp::TextEdit>)> =
+        std::collections::BTreeMap::new();
     for x in a.index.references_to(r.symbol) {
         if let Some(loc) = a.location(x.span) {
-            changes.entry(loc.uri).or_default().push(lsp::TextEdit {
-                range: loc.range,
-                new_text: new_name.to_string(),
-            });
+            changes
+                .entry(loc.uri.as_str().to_string())
+                .or_insert_with(|| (loc.uri.clone(), Vec::new()))
+                .1
+                .push(lsp::TextEdit {
+                    range: loc.range,
+                    new_text: new_name.to_string(),
+                });
         }
     }
-    for edits in changes.values_mut() {
-        edits.sort_by_key(|e| (e.range.start.line, e.range.start.character));
-        edits.dedup();
-    }
+    let edits = changes
+        .into_values()
+        .map(|(uri, mut edits)| {
+            edits.sort_by_key(|e| (e.range.start.line, e.range.start.character));
+            edits.dedup();
+            lsp::TextDocumentEdit {
+                text_document: lsp::OptionalVersionedTextDocumentIdentifier { uri, version: None },
+                edits: edits.into_iter().map(lsp::OneOf::Left).collect(),
+            }
+        })
+        .collect();
     Ok(lsp::WorkspaceEdit {
-        changes: Some(changes),
+        document_changes: Some(lsp::DocumentChanges::Edits(edits)),
         ..lsp::WorkspaceEdit::default()
     })
 }
@@ -837,11 +850,12 @@ pub fn workspace_symbols(a: &Analysis, query: &str) -> Vec<lsp::WorkspaceSymbol>
                     name: name.clone(),
                     kind: lsp_kind(s.kind),
                     tags: None,
-                    container_name: s
-                        .parent
-                        .or(s.article)
-                        .and_then(|p| a.index.symbol(p))
-                        .map(|p| p.name.clone()),
+                    container_name: s.parent.or(s.article).and_then(|p| a.index.symbol(p)).map(
+                        |p| match p.kind {
+                            SymbolKind::Article => format!("Art. {}", p.name),
+                            _ => p.name.clone(),
+                        },
+                    ),
                     location: lsp::OneOf::Left(loc),
                     data: None,
                 });
@@ -1026,7 +1040,14 @@ pub fn completion(a: &Analysis, text: &str, offset: usize) -> Vec<lsp::Completio
                 })
                 .collect();
         }
-        "authority" if !line.starts_with("authority") => {
+        // `authority NAME "label"` at the start of a line declares one; indented, it is a clause.
+        "authority"
+            if !head
+                .rsplit('\n')
+                .next()
+                .unwrap_or("")
+                .starts_with("authority") =>
+        {
             return p
                 .authorities
                 .iter()

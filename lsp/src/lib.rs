@@ -16,6 +16,7 @@
 pub mod features;
 pub mod server;
 pub mod text;
+pub mod transport;
 pub mod workspace;
 
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -32,14 +33,29 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
         .build()
 }
 
-/// Serves the protocol over a pair of streams until the client exits.
+/// Serves the protocol over a pair of streams until the client exits or closes the input.
 pub async fn serve<I, O>(input: I, output: O)
 where
     I: AsyncRead + Unpin,
-    O: AsyncWrite,
+    O: AsyncWrite + Unpin,
 {
+    const PIPE: usize = 1 << 16;
+    let (to_server, server_in) = tokio::io::duplex(PIPE);
+    let (server_out, from_server) = tokio::io::duplex(PIPE);
+    let (answers_in, answers_out) = tokio::io::duplex(PIPE);
     let (service, socket) = LspService::new(server::Backend::new);
-    Server::new(input, output, socket).serve(service).await;
+    let server = Server::new(server_in, server_out, socket).serve(service);
+    let work = async {
+        tokio::join!(server, transport::merge(from_server, answers_out, output));
+    };
+    tokio::pin!(work);
+    tokio::select! {
+        _ = &mut work => {}
+        _ = transport::guard(input, to_server, answers_in) => {
+            // The input ended: the server sees the end of its own and stops.
+            (&mut work).await;
+        }
+    }
 }
 
 /// `norm lsp`: serves on stdin and stdout. Returns the exit code.
@@ -47,6 +63,8 @@ pub fn run_stdio() -> u8 {
     match runtime() {
         Ok(rt) => {
             rt.block_on(serve(tokio::io::stdin(), tokio::io::stdout()));
+            // A read of stdin may still be blocked: do not wait for it.
+            rt.shutdown_background();
             0
         }
         Err(e) => {

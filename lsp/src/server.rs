@@ -110,6 +110,12 @@ pub async fn publish(client: &Client, ws: &Workspace, root: &Path, a: &Analysis)
         law.published_generation = a.generation;
         let mut diags = features::diagnostics(a, fallback.as_ref());
         let now: std::collections::HashSet<PathBuf> = diags.keys().cloned().collect();
+        // Open documents always hear back, so that a client sees which version was checked.
+        for p in a.versions.keys() {
+            if a.paths.contains_key(p) {
+                diags.entry(p.clone()).or_default();
+            }
+        }
         for old in law.published.iter() {
             if !now.contains(old) {
                 diags.insert(old.clone(), Vec::new());
@@ -121,13 +127,22 @@ pub async fn publish(client: &Client, ws: &Workspace, root: &Path, a: &Analysis)
     let mut sends: Vec<(PathBuf, Vec<Diagnostic>)> = sends.into_iter().collect();
     sends.sort_by(|x, y| x.0.cmp(&y.0));
     for (path, d) in sends {
+        // A newer analysis took over: it publishes everything itself.
+        let current = lock(&ws.state)
+            .laws
+            .get(root)
+            .is_some_and(|l| l.published_generation == a.generation);
+        if !current {
+            return;
+        }
         let uri = a
             .uris
             .get(&path)
             .cloned()
             .or_else(|| Uri::from_file_path(&path));
         if let Some(uri) = uri {
-            client.publish_diagnostics(uri, d, None).await;
+            let version = a.versions.get(&path).copied();
+            client.publish_diagnostics(uri, d, version).await;
         }
     }
 }

@@ -11,7 +11,7 @@
 
 use norm_compiler::driver::{self, Compilation};
 use norm_compiler::files::Loader;
-use norm_compiler::index::Index;
+use norm_compiler::index::{Index, SourceFile};
 use norm_compiler::span::FileId;
 use norm_runtime::engine::FsLoader;
 use std::collections::{HashMap, HashSet};
@@ -205,17 +205,22 @@ pub struct Analysis {
     pub lines: HashMap<FileId, LineIndex>,
     /// The open documents' URIs and versions at the time of the compilation.
     pub uris: HashMap<PathBuf, Uri>,
+    pub versions: HashMap<PathBuf, i32>,
 }
 
 impl Analysis {
     pub fn compile(generation: u64, loader: &OverlayLoader, paths: &[PathBuf]) -> Analysis {
         let compilation = driver::compile(loader, paths);
         let program = compilation.partial.clone().unwrap_or_default();
-        let files: Vec<&norm_compiler::syntax::ast::File> = compilation
+        let files: Vec<SourceFile<'_>> = compilation
             .law_files
             .iter()
             .chain(compilation.data_files.iter())
-            .map(|f| &f.ast)
+            .map(|f| SourceFile {
+                ast: &f.ast,
+                comments: &f.comments,
+                text: compilation.db.text(f.id),
+            })
             .collect();
         let index = Index::build(&files, &program);
         let mut file_paths = HashMap::new();
@@ -236,6 +241,7 @@ impl Analysis {
             paths: file_paths,
             lines,
             uris: HashMap::new(),
+            versions: HashMap::new(),
         }
     }
 
@@ -364,7 +370,7 @@ impl Workspace {
             law.compiling.clone()
         };
         let _guard = lock(&compiling);
-        let (generation, paths, loader, uris) = {
+        let (generation, paths, loader, uris, versions) = {
             let st = lock(&self.state);
             let law = st.laws.get(root)?;
             if let Some(a) = &law.latest
@@ -382,15 +388,22 @@ impl Workspace {
                 .iter()
                 .map(|(p, d)| (p.clone(), d.uri.clone()))
                 .collect();
+            let versions: HashMap<PathBuf, i32> = st
+                .docs
+                .iter()
+                .map(|(p, d)| (p.clone(), d.version))
+                .collect();
             (
                 law.generation,
                 law.paths.clone(),
                 OverlayLoader { docs },
                 uris,
+                versions,
             )
         };
         let mut analysis = Analysis::compile(generation, &loader, &paths);
         analysis.uris = uris;
+        analysis.versions = versions;
         let analysis = Arc::new(analysis);
         let mut st = lock(&self.state);
         if let Some(law) = st.laws.get_mut(root)

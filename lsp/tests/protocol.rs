@@ -1,0 +1,722 @@
+//! Protocol tests: a client talks JSON-RPC to the server over in-memory pipes.
+//!
+//! `fixtures/*.txt` hold source files (`### path`) and the requests to send (`### requests`,
+//! one per line); the responses are snapshot-tested (`snapshots/`), with the temporary
+//! directory written as `file:///W`. Then the real stdlib, and bad input.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failure is a panic"
+)]
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+struct Fixture {
+    files: Vec<(String, String)>,
+    requests: Vec<String>,
+}
+
+fn parse_fixture(text: &str) -> Fixture {
+    let mut files: Vec<(String, String)> = Vec::new();
+    let mut requests = Vec::new();
+    let mut current: Option<String> = None;
+    let mut body = String::new();
+    let flush = |current: &mut Option<String>, body: &mut String, files: &mut Vec<_>| {
+        if let Some(name) = current.take() {
+            files.push((name, std::mem::take(body)));
+        }
+        body.clear();
+    };
+    let mut in_requests = false;
+    for line in text.split_inclusive('\n') {
+        if let Some(h) = line.strip_prefix("### ") {
+            flush(&mut current, &mut body, &mut files);
+            let h = h.trim();
+            if h == "requests" {
+                in_requests = true;
+            } else {
+                in_requests = false;
+                current = Some(h.to_string());
+            }
+        } else if in_requests {
+            let l = line.trim();
+            if !l.is_empty() && !l.starts_with('#') {
+                requests.push(l.to_string());
+            }
+        } else {
+            body.push_str(line);
+        }
+    }
+    flush(&mut current, &mut body, &mut files);
+    Fixture { files, requests }
+}
+
+/// Splits a request line into words and "quoted strings".
+fn words(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut chars = line.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        if c.is_whitespace() {
+            chars.next();
+        } else if c == '"' {
+            chars.next();
+            let mut s = String::new();
+            while let Some(c) = chars.next() {
+                match c {
+                    '"' => break,
+                    '\\' => {
+                        if let Some(n) = chars.next() {
+                            s.push(if n == 'n' { '\n' } else { n });
+                        }
+                    }
+                    c => s.push(c),
+                }
+            }
+            out.push(s);
+        } else {
+            let mut s = String::new();
+            while let Some(&c) = chars.peek() {
+                if c.is_whitespace() {
+                    break;
+                }
+                s.push(c);
+                chars.next();
+            }
+            out.push(s);
+        }
+    }
+    out
+}
+
+struct Run {
+    client: TestClient,
+    dir: std::path::PathBuf,
+    texts: BTreeMap<String, (String, i64)>,
+    out: String,
+}
+
+impl Run {
+    fn uri(&self, file: &str) -> String {
+        uri(&self.dir.join(file))
+    }
+
+    fn scrub(&self, v: &Value) -> String {
+        let s = serde_json::to_string_pretty(v).unwrap();
+        let prefix = uri(&self.dir);
+        s.replace(&prefix, "file:///W")
+            .replace(&self.dir.display().to_string(), "/W")
+    }
+
+    fn record_diagnostics(&mut self, title: &str) {
+        self.client.settle(Duration::from_millis(300));
+        let all = self.client.latest_diagnostics();
+        self.out.push_str(&format!("== {title}\n"));
+        for (uri, diags) in all {
+            let v = json!({"uri": uri, "diagnostics": diags});
+            self.out.push_str(&self.scrub(&v));
+            self.out.push('\n');
+        }
+    }
+
+    fn pos(&self, file: &str, needle: &str) -> Value {
+        let (text, _) = &self.texts[file];
+        find(text, needle)
+    }
+
+    fn exec(&mut self, line: &str) {
+        let w = words(line);
+        let file = w.get(1).cloned().unwrap_or_default();
+        let doc = json!({"uri": self.uri(&file)});
+        let at = |run: &Run| json!({"textDocument": doc, "position": run.pos(&file, &w[2])});
+        let response = match w[0].as_str() {
+            "hover" => self.client.request("textDocument/hover", at(self)),
+            "definition" => self.client.request("textDocument/definition", at(self)),
+            "references" => {
+                let mut p = at(self);
+                p["context"] = json!({"includeDeclaration": true});
+                self.client.request("textDocument/references", p)
+            }
+            "prepare_rename" => self.client.request("textDocument/prepareRename", at(self)),
+            "rename" => {
+                let mut p = at(self);
+                p["newName"] = json!(w[3]);
+                self.client.request("textDocument/rename", p)
+            }
+            "complete" => {
+                let r = self.client.request("textDocument/completion", at(self));
+                // Labels and details only: the full list is long.
+                let items: Vec<String> = r["result"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .map(|i| {
+                                format!(
+                                    "{} ({})",
+                                    i["label"].as_str().unwrap_or(""),
+                                    i["detail"].as_str().unwrap_or("")
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                json!({"result": items})
+            }
+            "symbols" => self
+                .client
+                .request("textDocument/documentSymbol", json!({"textDocument": doc})),
+            "workspace_symbols" => self
+                .client
+                .request("workspace/symbol", json!({"query": w[1]})),
+            "format" => self.client.request(
+                "textDocument/formatting",
+                json!({"textDocument": doc, "options": {"tabSize": 2, "insertSpaces": true}}),
+            ),
+            "code_action" => {
+                let p = self.pos(&file, &w[2]);
+                self.client.request(
+                    "textDocument/codeAction",
+                    json!({"textDocument": doc, "range": {"start": p, "end": p}, "context": {"diagnostics": []}}),
+                )
+            }
+            "code_lens" => self
+                .client
+                .request("textDocument/codeLens", json!({"textDocument": doc})),
+            "inlay_hints" => self.client.request(
+                "textDocument/inlayHint",
+                json!({"textDocument": doc, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 10000, "character": 0}}}),
+            ),
+            "folding" => self
+                .client
+                .request("textDocument/foldingRange", json!({"textDocument": doc})),
+            "semantic_tokens" => self
+                .client
+                .request("textDocument/semanticTokens/full", json!({"textDocument": doc})),
+            "change" => {
+                let (text, version) = self.texts[&file].clone();
+                let start = text.find(&w[2]).unwrap_or_else(|| panic!("`{}` not found", w[2]));
+                let range = json!({"start": position(&text, start), "end": position(&text, start + w[2].len())});
+                let mut new = text.clone();
+                new.replace_range(start..start + w[2].len(), &w[3]);
+                self.texts.insert(file.clone(), (new, version + 1));
+                self.client.notify(
+                    "textDocument/didChange",
+                    json!({"textDocument": {"uri": self.uri(&file), "version": version + 1},
+                           "contentChanges": [{"range": range, "text": w[3]}]}),
+                );
+                self.client.diagnostics(&self.uri(&file), Some(version + 1));
+                // Put it back among the notifications, for the record.
+                self.record_diagnostics(&format!("diagnostics after {line}"));
+                return;
+            }
+            other => panic!("unknown request `{other}`"),
+        };
+        let shown = if w[0] == "complete" {
+            response
+        } else if let Some(e) = response.get("error") {
+            json!({"error": e})
+        } else {
+            response["result"].clone()
+        };
+        self.out
+            .push_str(&format!("== {line}\n{}\n", self.scrub(&shown)));
+    }
+}
+
+fn run_fixture(name: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(format!("{name}.txt"));
+    let fixture = parse_fixture(&std::fs::read_to_string(&path).unwrap());
+    let dir = temp_dir(name);
+    for (f, text) in &fixture.files {
+        let p = dir.join(f);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text).unwrap();
+    }
+    let mut run = Run {
+        client: TestClient::start(),
+        dir: dir.clone(),
+        texts: BTreeMap::new(),
+        out: String::new(),
+    };
+    for (f, text) in &fixture.files {
+        let u = run.uri(f);
+        run.client.open(&u, text);
+        run.texts.insert(f.clone(), (text.clone(), 1));
+    }
+    if let Some((last, _)) = fixture.files.last() {
+        let u = run.uri(last);
+        run.client.diagnostics(&u, Some(1));
+    }
+    run.record_diagnostics("diagnostics after opening");
+    for r in &fixture.requests {
+        run.exec(r);
+    }
+    let out = std::mem::take(&mut run.out);
+    run.client.shutdown();
+    let _ = std::fs::remove_dir_all(&dir);
+    insta::assert_snapshot!(name, out);
+}
+
+macro_rules! fixtures {
+    ($($name:ident),* $(,)?) => {
+        $(#[test] fn $name() { run_fixture(stringify!($name)); })*
+    };
+}
+
+fixtures!(
+    hover,
+    navigation,
+    completion,
+    rename,
+    symbols,
+    formatting,
+    diagnostics,
+    lenses
+);
+
+// ---------------------------------------------------------------------------------------------
+// The real stdlib
+
+fn stdlib_file(name: &str) -> (String, String) {
+    let p = repo().join("stdlib/mail").join(name);
+    let p = std::fs::canonicalize(p).unwrap();
+    (uri(&p), std::fs::read_to_string(&p).unwrap())
+}
+
+fn hover_text(c: &mut TestClient, uri: &str, pos: Value) -> String {
+    let r = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": pos}),
+    );
+    r["result"]["contents"]["value"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+}
+
+#[test]
+fn stdlib_diagnostics_hover_and_cross_file_updates() {
+    let mut c = TestClient::start();
+    let (providers, text) = stdlib_file("ch4_providers.norm");
+    let (types_uri, types) = stdlib_file("types.norm");
+    c.open(&providers, &text);
+    c.open(&types_uri, &types);
+    let errors: Vec<Value> = c
+        .diagnostics(&types_uri, Some(1))
+        .into_iter()
+        .filter(|d| d["severity"] == 1)
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+
+    // Hover on an article: its number, title and text from the law.
+    let h = hover_text(&mut c, &providers, find(&text, "article 6|6 \"Registry"));
+    assert!(h.contains("Article 66 — Registry Obligations"), "{h}");
+    assert!(
+        h.contains("registered user numbers exceeding one million"),
+        "{h}"
+    );
+    // On a norm: the norm and its article.
+    let h = hover_text(
+        &mut c,
+        &providers,
+        find(&text, "obligation national_reg|istry"),
+    );
+    assert!(
+        h.contains("**obligation** `national_registry` — Art. 66(1)"),
+        "{h}"
+    );
+    assert!(h.contains("Article 66"), "{h}");
+    // On a field: its type and documentation.
+    let h = hover_text(&mut c, &providers, find(&text, "actor.registered_us|ers >"));
+    assert!(h.contains("Actor.registered_users: int"), "{h}");
+    // On a definition: its type and its definition.
+    let h = hover_text(
+        &mut c,
+        &providers,
+        find(&text, "when registry_cand|idate and national_tier"),
+    );
+    assert!(h.contains("def registry_candidate: bool"), "{h}");
+    assert!(h.contains("in_scope and actor.is_provider"), "{h}");
+
+    // Go to definition across files.
+    let r = c.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": providers}, "position": find(&text, "actor.registered_us|ers >")}),
+    );
+    assert!(
+        r["result"]["uri"].as_str().unwrap().ends_with("types.norm"),
+        "{r}"
+    );
+
+    // Renaming a field in types.norm breaks its uses in ch4_providers.norm (a file of the same
+    // law): the other file's diagnostics update.
+    let at = types.find("registered_users:").unwrap();
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": types_uri, "version": 2},
+               "contentChanges": [{"range": {"start": position(&types, at), "end": position(&types, at + "registered_users".len())}, "text": "registered_userz"}]}),
+    );
+    let d = c
+        .wait_for(120, |m| {
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["uri"] == providers.as_str()
+                && m["params"]["diagnostics"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|d| d["severity"] == 1))
+        })
+        .expect("diagnostics in the other file");
+    let msg = d["params"]["diagnostics"][0]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(msg.contains("registered_users"), "{msg}");
+    // The quick fix offers the suggestion.
+    let first = &d["params"]["diagnostics"][0];
+    let r = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": providers}, "range": first["range"], "context": {"diagnostics": []}}),
+    );
+    let actions = r["result"].as_array().unwrap();
+    assert!(
+        actions
+            .iter()
+            .any(|a| a["title"] == "Replace with `registered_userz`"),
+        "{r}"
+    );
+    // Undo: the errors go away.
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": types_uri, "version": 3}, "contentChanges": [{"text": types}]}),
+    );
+    c.wait_for(120, |m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == providers.as_str()
+            && m["params"]["diagnostics"]
+                .as_array()
+                .is_some_and(|a| !a.iter().any(|d| d["severity"] == 1))
+    })
+    .expect("cleared diagnostics in the other file");
+
+    // Outline: chapter → article → norms.
+    let r = c.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": providers}}),
+    );
+    let top = &r["result"][0];
+    assert_eq!(top["name"], "Chapter 4", "{r}");
+    assert!(
+        top["children"][0]["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("Art. "),
+        "{r}"
+    );
+
+    // Formatting: the stdlib is formatted already.
+    let r = c.request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": providers}, "options": {"tabSize": 2, "insertSpaces": true}}),
+    );
+    assert_eq!(r["result"], json!([]), "{r}");
+
+    // Completion after `actor.`: the fields of Actor.
+    let r = c.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": providers}, "position": find(&text, "actor.|registered_users >")}),
+    );
+    let labels: Vec<&str> = r["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["label"].as_str())
+        .collect();
+    assert!(labels.contains(&"is_provider"), "{labels:?}");
+
+    // Semantic tokens, folding and inlay hints answer on a real file.
+    for (method, extra) in [
+        ("textDocument/semanticTokens/full", json!({})),
+        ("textDocument/foldingRange", json!({})),
+        (
+            "textDocument/inlayHint",
+            json!({"range": {"start": {"line": 0, "character": 0}, "end": {"line": 9999, "character": 0}}}),
+        ),
+    ] {
+        let mut p = json!({"textDocument": {"uri": providers}});
+        if let Some(r) = extra.get("range") {
+            p["range"] = r.clone();
+        }
+        let r = c.request(method, p);
+        assert!(r.get("error").is_none(), "{method}: {r}");
+    }
+
+    // Workspace symbols.
+    let r = c.request("workspace/symbol", json!({"query": "national_registry"}));
+    assert!(
+        r["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["name"] == "national_registry"),
+        "{r}"
+    );
+    c.shutdown();
+}
+
+#[test]
+fn stdlib_test_lenses_run_tests() {
+    let mut c = TestClient::start();
+    let (uri, text) = stdlib_file("tests_registry.norm");
+    c.open(&uri, &text);
+    let r = c.request(
+        "textDocument/codeLens",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let lenses = r["result"].as_array().unwrap();
+    assert!(!lenses.is_empty(), "{r}");
+    for l in lenses {
+        assert_eq!(l["command"]["title"], "✔ test passed", "{l}");
+    }
+    // Running one through the command.
+    let args = lenses[0]["command"]["arguments"].clone();
+    let r = c.request(
+        "workspace/executeCommand",
+        json!({"command": "norm.runTest", "arguments": args}),
+    );
+    assert_eq!(r["result"]["passed"], true, "{r}");
+    c.shutdown();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bad input
+
+const SMALL_LAW: &str = "law t \"T\" version \"1\"\nfact n: int\ndef big = n > 3\n";
+
+#[test]
+fn malformed_messages_and_unknown_methods_get_errors_and_the_server_keeps_serving() {
+    let mut c = TestClient::start();
+    // Not JSON at all.
+    c.send_raw(&frame("{this is not json"));
+    let r = c.response(Value::Null);
+    assert_eq!(r["error"]["code"], -32700, "{r}");
+    // JSON, but not a JSON-RPC message.
+    c.send_raw(&frame("[1, 2, 3]"));
+    let r = c.response(Value::Null);
+    assert!(r["error"]["code"].as_i64().is_some(), "{r}");
+    // An unknown method.
+    let r = c.request("norm/noSuchMethod", json!({}));
+    assert_eq!(r["error"]["code"], -32601, "{r}");
+    // Bad params for a known method.
+    let r = c.request("textDocument/hover", json!({"nonsense": true}));
+    assert_eq!(r["error"]["code"], -32602, "{r}");
+    // A URI that is not a file, and a document never opened.
+    let r = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": "untitled:Untitled-1"}, "position": {"line": 0, "character": 0}}),
+    );
+    assert_eq!(r["result"], Value::Null, "{r}");
+    // Still serving.
+    let dir = temp_dir("malformed");
+    let p = dir.join("law.norm");
+    std::fs::write(&p, SMALL_LAW).unwrap();
+    c.open(&uri(&p), SMALL_LAW);
+    let h = hover_text(&mut c, &uri(&p), find(SMALL_LAW, "def b|ig"));
+    assert!(h.contains("def big: bool"), "{h}");
+    c.shutdown();
+}
+
+#[test]
+fn positions_past_the_end() {
+    let mut c = TestClient::start();
+    let dir = temp_dir("positions");
+    let p = dir.join("law.norm");
+    std::fs::write(&p, SMALL_LAW).unwrap();
+    let u = uri(&p);
+    c.open(&u, SMALL_LAW);
+    // Past the end of a line: the end of the line.
+    let r = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": u}, "position": {"line": 2, "character": 10_000}}),
+    );
+    assert!(r.get("error").is_none(), "{r}");
+    // Past the end of the file: an error.
+    for line in [4, 1_000_000, u32::MAX as i64] {
+        let r = c.request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": u}, "position": {"line": line, "character": 0}}),
+        );
+        assert_eq!(r["error"]["code"], -32602, "{r}");
+    }
+    // Negative numbers are not positions at all.
+    let r = c.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": u}, "position": {"line": -1, "character": 0}}),
+    );
+    assert_eq!(r["error"]["code"], -32602, "{r}");
+    // An edit whose range is past the end is clamped, not a crash.
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": u, "version": 2},
+               "contentChanges": [{"range": {"start": {"line": 99, "character": 0}, "end": {"line": 120, "character": 5}}, "text": "fact m: int\n"}]}),
+    );
+    c.diagnostics(&u, Some(2));
+    let r = c.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": u}, "position": {"line": 3, "character": 0}}),
+    );
+    assert!(r.get("error").is_none(), "{r}");
+    c.shutdown();
+}
+
+#[test]
+fn utf16_columns_with_astral_characters() {
+    let mut c = TestClient::start();
+    let dir = temp_dir("utf16");
+    let p = dir.join("law.norm");
+    // An emoji (two UTF-16 units, four bytes) in a string before the name.
+    let text = "law t \"T\" version \"1\"\nfact n: int\nrole r \"😀😀\" def big = n > 3\n";
+    let text = text.replace("\" def", "\"\ndef");
+    std::fs::write(&p, &text).unwrap();
+    let u = uri(&p);
+    c.open(&u, &text);
+    let h = hover_text(&mut c, &u, find(&text, "def b|ig"));
+    assert!(h.contains("def big"), "{h}");
+    // A name after the emoji on the same line, in UTF-16 columns.
+    let text2 = "law t \"T\" version \"1\"\nfact n: int\ndef s = \"😀\" == \"x\" and n > 3\n";
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": u, "version": 2}, "contentChanges": [{"text": text2}]}),
+    );
+    c.diagnostics(&u, Some(2));
+    // `n` is at UTF-16 column 24 of line 3 (byte 26): the emoji counts 2 units, not 4 bytes.
+    let pos = find(text2, "and |n >");
+    assert_eq!(pos["character"], 24);
+    let r = c.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": u}, "position": pos}),
+    );
+    assert_eq!(
+        r["result"]["range"]["start"],
+        json!({"line": 1, "character": 5}),
+        "{r}"
+    );
+    c.shutdown();
+}
+
+#[test]
+fn a_file_that_is_not_utf8() {
+    let mut c = TestClient::start();
+    let dir = temp_dir("utf8");
+    let law = dir.join("law.norm");
+    std::fs::write(&law, SMALL_LAW).unwrap();
+    std::fs::write(dir.join("binary.norm"), b"fact x: int\n\xff\xfe\x00garbage").unwrap();
+    let u = uri(&law);
+    c.open(&u, SMALL_LAW);
+    let d = c.diagnostics(&u, Some(1));
+    assert!(
+        d.iter()
+            .any(|d| d["code"] == "E0006"
+                && d["message"].as_str().unwrap().contains("not valid UTF-8")),
+        "{d:?}"
+    );
+    let h = hover_text(&mut c, &u, find(SMALL_LAW, "def b|ig"));
+    assert!(h.contains("def big: bool"), "{h}");
+    // Opening the bad file from a client (which decoded it somehow) works too.
+    let bad = uri(&dir.join("binary.norm"));
+    c.open(&bad, "fact x: int\n\u{fffd}\u{fffd}garbage");
+    let d = c.diagnostics(&bad, Some(1));
+    assert!(!d.is_empty());
+    c.shutdown();
+}
+
+#[test]
+fn a_five_megabyte_document() {
+    let mut c = TestClient::start();
+    let dir = temp_dir("big");
+    let p = dir.join("law.norm");
+    let mut text = String::from("law t \"T\" version \"1\"\nfact n: int\n");
+    let mut i = 0;
+    while text.len() < 5 * 1024 * 1024 {
+        text.push_str(&format!("/// Definition number {i}, with some text to make it long.\ndef d{i} = n > {i} and n < {i} + 1000\n"));
+        i += 1;
+    }
+    std::fs::write(&p, "").unwrap();
+    let u = uri(&p);
+    c.open(&u, &text);
+    let d = c.diagnostics(&u, Some(1));
+    assert!(d.iter().all(|d| d["severity"] != 1), "{:?}", d.first());
+    let pos = find(&text, "def d12|345 =");
+    let h = hover_text(&mut c, &u, pos);
+    assert!(h.contains("def d12345: bool"), "{h}");
+    // A document of one long line, too (a million columns).
+    let defs: String = (0..80_000).map(|i| format!("def x{i} = {i} ")).collect();
+    let long = format!("law t \"T\" version \"1\"\n{defs}\n");
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": u, "version": 2}, "contentChanges": [{"text": long}]}),
+    );
+    c.diagnostics(&u, Some(2));
+    let r = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": u}, "position": {"line": 1, "character": 3_000_000}}),
+    );
+    assert!(r.get("error").is_none(), "{r}");
+    c.shutdown();
+}
+
+#[test]
+fn a_burst_of_a_thousand_edits() {
+    let mut c = TestClient::start();
+    let dir = temp_dir("burst");
+    let p = dir.join("law.norm");
+    std::fs::write(&p, SMALL_LAW).unwrap();
+    let u = uri(&p);
+    c.open(&u, SMALL_LAW);
+    c.diagnostics(&u, Some(1));
+    // Type `def k = n + 1` one character at a time at the end, then delete and retype, 1,000
+    // edits in all, without waiting.
+    let mut text = SMALL_LAW.to_string();
+    let mut version = 1;
+    let typed = "def kk = n + 1\n";
+    let mut edits = 0;
+    while edits < 1000 {
+        for ch in typed.chars() {
+            let end = position(&text, text.len());
+            version += 1;
+            c.notify(
+                "textDocument/didChange",
+                json!({"textDocument": {"uri": u, "version": version},
+                       "contentChanges": [{"range": {"start": end, "end": end}, "text": ch.to_string()}]}),
+            );
+            text.push(ch);
+            edits += 1;
+        }
+        if edits < 1000 {
+            let start = position(&text, SMALL_LAW.len());
+            let end = position(&text, text.len());
+            version += 1;
+            c.notify(
+                "textDocument/didChange",
+                json!({"textDocument": {"uri": u, "version": version},
+                       "contentChanges": [{"range": {"start": start, "end": end}, "text": ""}]}),
+            );
+            text.truncate(SMALL_LAW.len());
+            edits += 1;
+        }
+    }
+    // The last diagnostics are those of the last version, and requests see the final text.
+    assert!(text.ends_with(typed), "{text}");
+    let d = c.diagnostics(&u, Some(version));
+    assert!(d.iter().all(|d| d["severity"] != 1), "{d:?}");
+    let h = hover_text(&mut c, &u, find(&text, "def k|k ="));
+    assert!(h.contains("def kk: int"), "{h}");
+    c.shutdown();
+}
