@@ -32,7 +32,9 @@ fn e12(flops: Decimal) -> Result<i64, String> {
     let unit = Decimal::from(1_000_000_000_000i64);
     let q = flops / unit;
     if q.fract() != Decimal::ZERO {
-        return Err(format!("{flops} FLOPs is not a whole number of 10^12 FLOPs"));
+        return Err(format!(
+            "{flops} FLOPs is not a whole number of 10^12 FLOPs"
+        ));
     }
     i64::try_from(q).map_err(|e| e.to_string())
 }
@@ -43,7 +45,10 @@ impl CedarSlice {
         let mut policies = PolicySet::new();
         let mut bits = HashMap::new();
         for p in parsed.policies() {
-            let norm = p.annotation("id").ok_or("a policy without @id")?.to_string();
+            let norm = p
+                .annotation("id")
+                .ok_or("a policy without @id")?
+                .to_string();
             let b = bit(&norm).ok_or(format!("@id(\"{norm}\") is not a norm of the slice"))?;
             let id = PolicyId::new(norm.clone());
             let p = Policy::parse(Some(id.clone()), p.to_string()).map_err(|e| format!("{e:?}"))?;
@@ -113,7 +118,8 @@ impl CedarSlice {
         .collect();
         let entities = Entities::from_entities(
             [
-                Entity::new(actor.clone(), actor_attrs, HashSet::new()).map_err(|e| e.to_string())?,
+                Entity::new(actor.clone(), actor_attrs, HashSet::new())
+                    .map_err(|e| e.to_string())?,
                 Entity::new(system.clone(), system_attrs, HashSet::new())
                     .map_err(|e| e.to_string())?,
             ],

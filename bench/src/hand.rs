@@ -53,7 +53,10 @@ impl Category {
         ("medical_diagnosis", Category::MedicalDiagnosis),
         ("autonomous_driving", Category::AutonomousDriving),
         ("credit_scoring", Category::CreditScoring),
-        ("biometric_identification", Category::BiometricIdentification),
+        (
+            "biometric_identification",
+            Category::BiometricIdentification,
+        ),
         ("critical_infrastructure", Category::CriticalInfrastructure),
         (
             "public_opinion_mobilization",

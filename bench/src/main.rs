@@ -134,7 +134,10 @@ fn slice_data(program: &Program, modules: &[DataModule], as_of: Date) -> hand::D
         negative_list: 0,
         foundation_model_flops: Decimal::ZERO,
     };
-    for i in select_data_index(program, modules, as_of).into_iter().flatten() {
+    for i in select_data_index(program, modules, as_of)
+        .into_iter()
+        .flatten()
+    {
         let Some(m) = modules.get(i) else { continue };
         match (m.name.as_str(), m.values.first()) {
             ("negative_list", Some(NValue::Set(items))) => {
@@ -206,11 +209,20 @@ fn main() {
     println!("norm-bench: the side-by-side benchmark of issue 3 (bench/README.md)");
 
     // ---- The slice, in every engine. ----
-    let jit_engine = Engine::load_with(&FsLoader, &[slice_dir.clone()], None, EngineKind::Jit)
-        .unwrap_or_else(|e| die(e.render()));
-    let interp_engine =
-        Engine::load_with(&FsLoader, &[slice_dir.clone()], None, EngineKind::Interp)
-            .unwrap_or_else(|e| die(e.render()));
+    let jit_engine = Engine::load_with(
+        &FsLoader,
+        std::slice::from_ref(&slice_dir),
+        None,
+        EngineKind::Jit,
+    )
+    .unwrap_or_else(|e| die(e.render()));
+    let interp_engine = Engine::load_with(
+        &FsLoader,
+        std::slice::from_ref(&slice_dir),
+        None,
+        EngineKind::Interp,
+    )
+    .unwrap_or_else(|e| die(e.render()));
     let program = jit_engine.program();
     let modules = jit_engine.data();
     let jit = jit_engine
@@ -256,8 +268,8 @@ fn main() {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
         let json = read_json(p);
-        let values = read_facts(program, &json)
-            .unwrap_or_else(|e| die(format!("{name}: facts: {e:?}")));
+        let values =
+            read_facts(program, &json).unwrap_or_else(|e| die(format!("{name}: facts: {e:?}")));
         let packed = jit
             .pack_facts(&values)
             .unwrap_or_else(|| die(format!("{name}: facts do not pack")));
@@ -361,7 +373,9 @@ fn main() {
             }
         }
         let fine = match (h.refusal_fine, h.serious_fine) {
-            (_, Some((lo, hi))) | (Some((lo, hi)), None) => format!("; fine {lo}–{hi} CNY"),
+            (_, Some((lo, hi))) | (Some((lo, hi)), None) => {
+                format!("; fine {}–{} CNY", lo.normalize(), hi.normalize())
+            }
             _ => String::new(),
         };
         println!(
@@ -377,7 +391,11 @@ fn main() {
 
     // ---- The slice, timed. ----
     let mut rows: Vec<Row> = Vec::new();
-    let mut row = |name: &str, note: &str, stats: Stats| {
+    // BENCH_ONLY=<prefix>: time only the rows whose name starts with it (for profiling).
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    let skip = |name: &str| !name.starts_with(only.as_str());
+    let mut row = |name: &str, note: &str, stats: Option<Stats>| {
+        let Some(stats) = stats else { return };
         eprintln!("  timed {name}: median {}", fmt_ns(stats.median));
         rows.push(Row {
             name: name.to_string(),
@@ -388,88 +406,118 @@ fn main() {
     row(
         "hand-written Rust",
         "struct built once per actor -> bit set + fines",
-        measure(n, |i| {
-            if let Some(a) = actors.get(i) {
-                black_box(hand::decide(black_box(&a.hand), black_box(&data)));
-            }
+        (!skip("hand-written Rust")).then(|| {
+            measure(n, |i| {
+                if let Some(a) = actors.get(i) {
+                    black_box(hand::decide(black_box(&a.hand), black_box(&data)));
+                }
+            })
         }),
     );
     row(
         "JIT, raw (run_applies + applies_in)",
         "facts packed once per actor -> bit set",
-        measure(n, |i| {
-            if let Some(a) = actors.get(i) {
-                black_box(jit_raw_bits(&mut out, black_box(a)));
-            }
+        (!skip("JIT, raw (run_applies + applies_in)")).then(|| {
+            measure(n, |i| {
+                if let Some(a) = actors.get(i) {
+                    black_box(jit_raw_bits(&mut out, black_box(a)));
+                }
+            })
         }),
     );
     row(
         "JIT, Decision (decide_values)",
         "values.clone() -> Decision, texts on, no explanation",
-        measure(n, |i| {
-            if let Some(a) = actors.get(i) {
-                let d = jit_engine.decide_values(black_box(a.values.clone()), as_of, false);
-                black_box(d.is_ok());
-            }
+        (!skip("JIT, Decision (decide_values)")).then(|| {
+            measure(n, |i| {
+                if let Some(a) = actors.get(i) {
+                    let d = jit_engine.decide_values(black_box(a.values.clone()), as_of, false);
+                    black_box(d.is_ok());
+                }
+            })
         }),
     );
     row(
         "JIT, Decision from JSON (decide)",
         "parsed serde_json facts -> Decision",
-        measure(n, |i| {
-            if let Some(a) = actors.get(i) {
-                black_box(jit_engine.decide(black_box(&a.json), as_of, false).is_ok());
-            }
+        (!skip("JIT, Decision from JSON (decide)")).then(|| {
+            measure(n, |i| {
+                if let Some(a) = actors.get(i) {
+                    black_box(jit_engine.decide(black_box(&a.json), as_of, false).is_ok());
+                }
+            })
         }),
     );
     row(
         "interpreter, raw (decision::evaluate)",
         "values.clone() -> applies per norm -> bit set",
-        measure(n, |i| {
-            if let Some(a) = actors.get(i) {
-                black_box(interp_raw_bits(black_box(a)));
-            }
+        (!skip("interpreter, raw (decision::evaluate)")).then(|| {
+            measure(n, |i| {
+                if let Some(a) = actors.get(i) {
+                    black_box(interp_raw_bits(black_box(a)));
+                }
+            })
         }),
     );
     row(
         "interpreter, Decision (decide_values)",
         "values.clone() -> Decision, texts on, no explanation",
-        measure(n, |i| {
-            if let Some(a) = actors.get(i) {
-                let d = interp_engine.decide_values(black_box(a.values.clone()), as_of, false);
-                black_box(d.is_ok());
-            }
+        (!skip("interpreter, Decision (decide_values)")).then(|| {
+            measure(n, |i| {
+                if let Some(a) = actors.get(i) {
+                    let d = interp_engine.decide_values(black_box(a.values.clone()), as_of, false);
+                    black_box(d.is_ok());
+                }
+            })
         }),
     );
     row(
         "cedar-policy 4.14.1 (1 is_authorized)",
         "request+entities built once per actor; reason() -> bit set",
-        measure(n, |i| {
-            if let Some(a) = actors.get(i) {
-                black_box(cedar.decide(black_box(&a.cedar)));
-            }
+        (!skip("cedar-policy 4.14.1 (1 is_authorized)")).then(|| {
+            measure(n, |i| {
+                if let Some(a) = actors.get(i) {
+                    black_box(cedar.decide(black_box(&a.cedar)));
+                }
+            })
         }),
     );
     row(
         "regorus 0.14.1 interpreter (eval_rule)",
         "input set once per actor; result -> bit set",
-        measure(n, |i| {
-            if let Some(a) = actors.get_mut(i) {
-                let r = a.rego.interp();
-                black_box(r.as_ref().map(rego_slice::applies).unwrap_or(0));
-            }
+        (!skip("regorus 0.14.1 interpreter (eval_rule)")).then(|| {
+            measure(n, |i| {
+                if let Some(a) = actors.get_mut(i) {
+                    let r = a.rego.interp();
+                    black_box(r.as_ref().map(rego_slice::applies).unwrap_or(0));
+                }
+            })
         }),
     );
     row(
         "regorus 0.14.1 RVM bytecode (execute)",
         "program compiled once, input set once per actor; result -> bit set",
-        measure(n, |i| {
-            if let Some(a) = actors.get_mut(i) {
-                let r = a.rego.rvm();
-                black_box(r.as_ref().map(rego_slice::applies).unwrap_or(0));
-            }
+        (!skip("regorus 0.14.1 RVM bytecode (execute)")).then(|| {
+            measure(n, |i| {
+                if let Some(a) = actors.get_mut(i) {
+                    let r = a.rego.rvm();
+                    black_box(r.as_ref().map(rego_slice::applies).unwrap_or(0));
+                }
+            })
         }),
     );
+
+    if !only.is_empty() {
+        for r in &rows {
+            println!(
+                "{:<40} {:>10} median {:>10} p99",
+                r.name,
+                fmt_ns(r.stats.median),
+                fmt_ns(r.stats.p99)
+            );
+        }
+        return;
+    }
 
     // ---- The whole stdlib. ----
     let mail = root.join("stdlib/mail");
@@ -576,12 +624,18 @@ fn main() {
     });
     let s_jit_dec = measure(ne, |i| {
         if let Some((v, _)) = examples.get(i) {
-            black_box(sjit.decide_values(black_box(v.clone()), as_of, false).is_ok());
+            black_box(
+                sjit.decide_values(black_box(v.clone()), as_of, false)
+                    .is_ok(),
+            );
         }
     });
     let s_int_dec = measure(ne, |i| {
         if let Some((v, _)) = examples.get(i) {
-            black_box(sint.decide_values(black_box(v.clone()), as_of, false).is_ok());
+            black_box(
+                sint.decide_values(black_box(v.clone()), as_of, false)
+                    .is_ok(),
+            );
         }
     });
 
@@ -601,8 +655,8 @@ fn main() {
         hand::NORMS.len()
     );
     println!(
-        "{:<40} {:>10} {:>10} {:>9} {:>9}   {}",
-        "row", "median", "p99", "÷hand", "÷JIT raw", "inside the timed region"
+        "{:<40} {:>10} {:>10} {:>9} {:>9}   inside the timed region",
+        "row", "median", "p99", "÷hand", "÷JIT raw"
     );
     for r in &rows {
         println!(
@@ -758,7 +812,10 @@ fn peak_rss(root: &Path) -> Result<u64, String> {
         .output()
         .map_err(|e| format!("not measured: {e}"))?;
     if !out.status.success() {
-        return Err(format!("not measured: norm eval exited with {}", out.status));
+        return Err(format!(
+            "not measured: norm eval exited with {}",
+            out.status
+        ));
     }
     let stderr = String::from_utf8_lossy(&out.stderr);
     stderr

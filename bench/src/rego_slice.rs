@@ -28,9 +28,12 @@ pub struct RegoCase {
 fn e12(flops: Decimal) -> Result<i64, String> {
     let q = flops / Decimal::from(1_000_000_000_000i64);
     if q.fract() != Decimal::ZERO {
-        return Err(format!("{flops} FLOPs is not a whole number of 10^12 FLOPs"));
+        return Err(format!(
+            "{flops} FLOPs is not a whole number of 10^12 FLOPs"
+        ));
     }
-    q.to_i64().ok_or("training compute out of range".to_string())
+    q.to_i64()
+        .ok_or("training compute out of range".to_string())
 }
 
 fn money(d: Decimal) -> serde_json::Value {
@@ -59,7 +62,8 @@ impl RegoSlice {
         let compiled = engine
             .compile_with_entrypoint(&ENTRY.into())
             .map_err(|e| e.to_string())?;
-        let program = Compiler::compile_from_policy(&compiled, &[ENTRY]).map_err(|e| e.to_string())?;
+        let program =
+            Compiler::compile_from_policy(&compiled, &[ENTRY]).map_err(|e| e.to_string())?;
         Ok(RegoSlice {
             engine,
             program,
