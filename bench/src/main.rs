@@ -716,7 +716,7 @@ fn main() {
     let fastest_rego = by("regorus 0.14.1 interpreter").min(by("regorus 0.14.1 RVM"));
     let pf = |ok: bool| if ok { "PASS" } else { "MISS" };
     let target = |what: &str, figure: String, goal: &str, ok: bool| {
-        println!("{:<58} {:>14}   goal {:<8} {}", what, figure, goal, pf(ok));
+        println!("{:<62} {:>10}   goal {:<8} {}", what, figure, goal, pf(ok));
     };
     let r = jit_m / hand_m;
     target(
@@ -780,7 +780,7 @@ fn main() {
             "< 30 MB",
             (kb as f64) < 30.0 * 1024.0,
         ),
-        Err(e) => println!("{:<58} {e}", "norm eval peak RSS"),
+        Err(e) => println!("{:<62} {e}", "norm eval peak RSS"),
     }
 }
 
