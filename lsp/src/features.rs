@@ -1119,6 +1119,9 @@ pub fn completion(a: &Analysis, text: &str, offset: usize) -> Vec<lsp::Completio
     if prev == "expect" {
         v.extend(norm_ids());
     }
+    if let Some(items) = struct_literal_fields(p, head) {
+        return items;
+    }
     let type_position = head.trim_end().ends_with(':')
         && (line.starts_with("fact")
             || line.starts_with("def")
@@ -1290,6 +1293,64 @@ fn member_completion(a: &Analysis, chain_text: &str) -> Vec<lsp::CompletionItem>
         ty = next;
     }
     struct_fields(p, Some(&ty))
+}
+
+/// The fields of the struct literal the cursor is in, at a field name's position:
+/// `given actor = { is_provider: true, |` or nested `{ system: { | `.
+fn struct_literal_fields(p: &Program, head: &str) -> Option<Vec<lsp::CompletionItem>> {
+    let trimmed = head.trim_end();
+    if !(trimmed.ends_with('{') || trimmed.ends_with(',')) {
+        return None;
+    }
+    let mut path: Vec<String> = Vec::new();
+    let mut depth = 0usize;
+    let mut end = head.len();
+    loop {
+        let before = head.get(..end)?;
+        let (i, c) = before
+            .char_indices()
+            .rev()
+            .find(|(_, c)| matches!(c, '{' | '}' | '[' | ']' | '(' | ')'))?;
+        end = i;
+        match c {
+            '}' | ']' | ')' => depth += 1,
+            '{' if depth > 0 => depth -= 1,
+            '[' | '(' if depth > 0 => depth -= 1,
+            '[' | '(' => return None,
+            _ => {
+                // An opening brace at our level: what introduces it?
+                let lead = head.get(..i)?.trim_end();
+                let word = |s: &str| -> String {
+                    s.chars()
+                        .rev()
+                        .take_while(|c| ident_char(*c))
+                        .collect::<Vec<_>>()
+                        .into_iter()
+                        .rev()
+                        .collect()
+                };
+                if let Some(rest) = lead.strip_suffix('=') {
+                    let rest = rest.trim_end();
+                    let name = word(rest);
+                    let given = rest.get(..rest.len() - name.len())?.trim_end();
+                    if !given.ends_with("given") {
+                        return None;
+                    }
+                    let mut ty = p.facts.iter().find(|f| f.name == name)?.ty.clone();
+                    for field in path.iter().rev() {
+                        ty = field_ty(p, &ty, field)?;
+                    }
+                    return Some(struct_fields(p, Some(&ty)));
+                }
+                let rest = lead.strip_suffix(':')?.trim_end();
+                let name = word(rest);
+                if name.is_empty() {
+                    return None;
+                }
+                path.push(name);
+            }
+        }
+    }
 }
 
 fn walk_fields(p: &Program, mut ty: Ty, rest: &[&str]) -> Vec<lsp::CompletionItem> {

@@ -472,6 +472,45 @@ fn stdlib_diagnostics_hover_and_cross_file_updates() {
 }
 
 #[test]
+fn stdlib_data_module() {
+    let mut c = TestClient::start();
+    let p = std::fs::canonicalize(repo().join("stdlib/data/thresholds.norm")).unwrap();
+    let (u, text) = (uri(&p), std::fs::read_to_string(&p).unwrap());
+    c.open(&u, &text);
+    // The data file is checked with its law (the sibling `mail` directory).
+    let errors: Vec<Value> = c
+        .diagnostics(&u, Some(1))
+        .into_iter()
+        .filter(|d| d["severity"] == 1)
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    // A data field: its type and the documentation written beside it in the schema.
+    let h = hover_text(&mut c, &u, find(&text, "foundation_model_fl|ops ="));
+    assert!(
+        h.contains("thresholds.foundation_model_flops: decimal"),
+        "{h}"
+    );
+    assert!(h.contains("training compute"), "{h}");
+    // Go to the schema.
+    let r = c.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": u}, "position": find(&text, "data thr|esholds")}),
+    );
+    assert!(
+        r["result"]["uri"].as_str().unwrap().ends_with("types.norm"),
+        "{r}"
+    );
+    // A wrong value type is reported in the data file.
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": u, "version": 2}, "contentChanges": [{"text": text.replace("1e25", "\"lots\"")}]}),
+    );
+    let d = c.diagnostics(&u, Some(2));
+    assert!(d.iter().any(|d| d["severity"] == 1), "{d:?}");
+    c.shutdown();
+}
+
+#[test]
 fn stdlib_test_lenses_run_tests() {
     let mut c = TestClient::start();
     let (uri, text) = stdlib_file("tests_registry.norm");
