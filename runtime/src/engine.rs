@@ -433,3 +433,63 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod decimal_tests {
+    use super::*;
+    use norm_compiler::driver::MemoryLoader;
+
+    /// Compiled code compares and computes decimals partly inline (same-scale mantissas): every
+    /// pair of awkward values — mantissas past 2^32 and 2^64, signs, scales — decides alike.
+    #[test]
+    fn decimal_comparisons_and_arithmetic_agree_with_the_interpreter() {
+        let law = "law t \"T\" version \"1\"\nfact a: decimal\nfact b: decimal\n\
+            def lt = a < b\ndef le = a <= b\ndef eq = a == b\ndef mx = max(a, b)\ndef mn = min(a, b)\n\
+            def total = a + b\ndef diff = a - b\n";
+        let load = |kind| {
+            let loader = MemoryLoader::with(&[("t/law.norm", law)]);
+            Engine::load_with(&loader, &[PathBuf::from("t")], Some(&[]), kind)
+                .map_err(|e| e.to_string())
+        };
+        let (Ok(jit), Ok(interp)) = (load(EngineKind::Jit), load(EngineKind::Interp)) else {
+            panic!("the law compiles");
+        };
+        let values = [
+            "0",
+            "1",
+            "-1",
+            "0.5",
+            "1.50",
+            "-0.5",
+            "4294967296.1",
+            "4294967297.0",
+            "18446744073709551616",
+            "18446744073709551617",
+            "36893488147419103232.5",
+            "-36893488147419103232.5",
+            "36893488147419103233.4",
+            "79228162514264337593543950335",
+            "-79228162514264337593543950335",
+            "0.0000000001",
+            "9223372036854775808.5",
+            "47.5",
+        ];
+        let day = Date::parse("2026-12-01").unwrap_or(Date::EPOCH);
+        for a in values {
+            for b in values {
+                let facts = serde_json::json!({"a": a, "b": b});
+                let x = jit
+                    .decide(&facts, day, false)
+                    .map(|d| serde_json::to_string(&d.values).unwrap_or_default());
+                let y = interp
+                    .decide(&facts, day, false)
+                    .map(|d| serde_json::to_string(&d.values).unwrap_or_default());
+                assert_eq!(
+                    x.map_err(|e| e.to_string()),
+                    y.map_err(|e| e.to_string()),
+                    "a = {a}, b = {b}"
+                );
+            }
+        }
+    }
+}

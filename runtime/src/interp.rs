@@ -485,6 +485,18 @@ fn dec(r: Option<Decimal>, span: Span) -> Result<Decimal, EvalError> {
     r.ok_or_else(|| overflow(span))
 }
 
+/// Decimal arithmetic, whatever the decimal type (decimal, money, percentage): exact or an
+/// error. The one definition both engines use.
+pub fn dec_arith(op: BinOp, a: Decimal, b: Decimal, span: Span) -> Result<Decimal, EvalError> {
+    match op {
+        BinOp::Add => dec(a.checked_add(b), span),
+        BinOp::Sub => dec(a.checked_sub(b), span),
+        BinOp::Mul => dec(a.checked_mul(b), span),
+        BinOp::Div => dec_div(a, b, span),
+        _ => Err(internal(span)),
+    }
+}
+
 pub fn binary(op: BinOp, x: Value, y: Value, span: Span) -> Result<Value, EvalError> {
     use Value::*;
     Ok(match (op, x, y) {
@@ -499,21 +511,22 @@ pub fn binary(op: BinOp, x: Value, y: Value, span: Span) -> Result<Value, EvalEr
         (BinOp::Add, Int(a), Int(b)) => Int(a.checked_add(b).ok_or_else(|| overflow(span))?),
         (BinOp::Sub, Int(a), Int(b)) => Int(a.checked_sub(b).ok_or_else(|| overflow(span))?),
         (BinOp::Mul, Int(a), Int(b)) => Int(a.checked_mul(b).ok_or_else(|| overflow(span))?),
-        (BinOp::Add, Decimal(a), Decimal(b)) => Decimal(dec(a.checked_add(b), span)?),
-        (BinOp::Sub, Decimal(a), Decimal(b)) => Decimal(dec(a.checked_sub(b), span)?),
-        (BinOp::Mul, Decimal(a), Decimal(b)) => Decimal(dec(a.checked_mul(b), span)?),
-        (BinOp::Div, Decimal(a), Decimal(b)) => Decimal(dec_div(a, b, span)?),
-        (BinOp::Add, Money(a), Money(b)) => Money(dec(a.checked_add(b), span)?),
-        (BinOp::Sub, Money(a), Money(b)) => Money(dec(a.checked_sub(b), span)?),
-        (BinOp::Add, Percent(a), Percent(b)) => Percent(dec(a.checked_add(b), span)?),
-        (BinOp::Sub, Percent(a), Percent(b)) => Percent(dec(a.checked_sub(b), span)?),
-        (BinOp::Mul, Money(a), Decimal(b) | Percent(b))
-        | (BinOp::Mul, Decimal(b) | Percent(b), Money(a)) => Money(dec(a.checked_mul(b), span)?),
-        (BinOp::Mul, Percent(a), Decimal(b)) | (BinOp::Mul, Decimal(b), Percent(a)) => {
-            Decimal(dec(a.checked_mul(b), span)?)
+        (op @ (BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div), Decimal(a), Decimal(b)) => {
+            Decimal(dec_arith(op, a, b, span)?)
         }
-        (BinOp::Div, Money(a), Decimal(b)) => Money(dec_div(a, b, span)?),
-        (BinOp::Div, Money(a), Money(b)) => Decimal(dec_div(a, b, span)?),
+        (op @ (BinOp::Add | BinOp::Sub), Money(a), Money(b)) => Money(dec_arith(op, a, b, span)?),
+        (op @ (BinOp::Add | BinOp::Sub), Percent(a), Percent(b)) => {
+            Percent(dec_arith(op, a, b, span)?)
+        }
+        (BinOp::Mul, Money(a), Decimal(b) | Percent(b))
+        | (BinOp::Mul, Decimal(b) | Percent(b), Money(a)) => {
+            Money(dec_arith(BinOp::Mul, a, b, span)?)
+        }
+        (BinOp::Mul, Percent(a), Decimal(b)) | (BinOp::Mul, Decimal(b), Percent(a)) => {
+            Decimal(dec_arith(BinOp::Mul, a, b, span)?)
+        }
+        (BinOp::Div, Money(a), Decimal(b)) => Money(dec_arith(BinOp::Div, a, b, span)?),
+        (BinOp::Div, Money(a), Money(b)) => Decimal(dec_arith(BinOp::Div, a, b, span)?),
         (BinOp::Add, Date(d), Duration(p)) => {
             Date(d.add_duration(p).ok_or_else(|| date_range(span))?)
         }

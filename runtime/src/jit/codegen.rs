@@ -46,6 +46,7 @@ pub struct Plan {
 pub struct Helpers {
     pub generic: FuncRef,
     pub dec_cmp: FuncRef,
+    pub dec_arith: FuncRef,
     pub working_days: FuncRef,
     pub period_end: FuncRef,
 }
@@ -387,17 +388,95 @@ impl<'a, 'f> Gen<'a, 'f> {
         self.load_words(result, out_addr, 0)
     }
 
+    /// Compares two decimals: -1, 0 or 1 (an i64). Two non-negative decimals of the same scale
+    /// (the common case: amounts and thresholds written alike) compare their 96-bit mantissas
+    /// inline; any other pair calls the host.
     fn dec_cmp(&mut self, a: &[Value], b: &[Value]) -> R<Value> {
-        let (Some(a0), Some(a1), Some(b0), Some(b1)) = (a.first(), a.get(1), b.first(), b.get(1))
+        let (Some(&a0), Some(&a1), Some(&b0), Some(&b1)) =
+            (a.first(), a.get(1), b.first(), b.get(1))
         else {
             return Err("decimal without two words".into());
         };
-        let call = self.b.ins().call(self.h.dec_cmp, &[*a0, *a1, *b0, *b1]);
-        self.b
+        // Word 0: flags (scale in bits 16-23, sign in bit 31) | lo << 32; word 1: mid | hi << 32
+        // (`Decimal::serialize`: flags, lo, mid, hi, little-endian).
+        let result = self.b.declare_var(types::I64);
+        let fa = self.b.ins().band_imm_u(a0, 0xffff_ffff);
+        let fb = self.b.ins().band_imm_u(b0, 0xffff_ffff);
+        let same = self.b.ins().icmp(IntCC::Equal, fa, fb);
+        let sign = self.b.ins().band_imm_u(fa, 0x8000_0000);
+        let positive = self.b.ins().icmp_imm_s(IntCC::Equal, sign, 0);
+        let fast = self.b.ins().band(same, positive);
+        let (fast_bl, slow_bl, done) = (
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+        );
+        self.b.ins().brif(fast, fast_bl, &[], slow_bl, &[]);
+        self.b.seal_block(fast_bl);
+        self.b.seal_block(slow_bl);
+        self.b.switch_to_block(fast_bl);
+        // The mantissa is hi·2^64 + mid·2^32 + lo: word 1 holds its top 64 bits, the top half
+        // of word 0 its lowest 32.
+        let (ha, hb) = (a1, b1);
+        let (la, lb) = (
+            self.b.ins().ushr_imm_u(a0, 32),
+            self.b.ins().ushr_imm_u(b0, 32),
+        );
+        let hi_gt = self.b.ins().icmp(IntCC::UnsignedGreaterThan, ha, hb);
+        let hi_lt = self.b.ins().icmp(IntCC::UnsignedLessThan, ha, hb);
+        let hi_eq = self.b.ins().icmp(IntCC::Equal, ha, hb);
+        let lo_gt = self.b.ins().icmp(IntCC::UnsignedGreaterThan, la, lb);
+        let lo_lt = self.b.ins().icmp(IntCC::UnsignedLessThan, la, lb);
+        let gt_lo = self.b.ins().band(hi_eq, lo_gt);
+        let lt_lo = self.b.ins().band(hi_eq, lo_lt);
+        let gt = self.b.ins().bor(hi_gt, gt_lo);
+        let lt = self.b.ins().bor(hi_lt, lt_lo);
+        let gt = self.b.ins().uextend(types::I64, gt);
+        let lt = self.b.ins().uextend(types::I64, lt);
+        let r = self.b.ins().isub(gt, lt);
+        self.b.def_var(result, r);
+        self.b.ins().jump(done, &[]);
+        self.b.switch_to_block(slow_bl);
+        let call = self.b.ins().call(self.h.dec_cmp, &[a0, a1, b0, b1]);
+        let r = self
+            .b
             .inst_results(call)
             .first()
             .copied()
-            .ok_or_else(|| "no result".into())
+            .ok_or("no result")?;
+        self.b.def_var(result, r);
+        self.b.ins().jump(done, &[]);
+        self.b.seal_block(done);
+        self.b.switch_to_block(done);
+        Ok(self.b.use_var(result))
+    }
+
+    /// Decimal `+ - * /` (any decimal types) by the host's exact arithmetic.
+    fn dec_arith(&mut self, op: BinOp, x: &[Value], y: &[Value], span: Span) -> R<Words> {
+        let (Some(&a0), Some(&a1), Some(&b0), Some(&b1)) =
+            (x.first(), x.get(1), y.first(), y.get(1))
+        else {
+            return Err("decimal without two words".into());
+        };
+        let code = match op {
+            BinOp::Add => 0,
+            BinOp::Sub => 1,
+            BinOp::Mul => 2,
+            _ => 3,
+        };
+        let zero = self.b.ins().iconst(types::I64, 0);
+        let out = self.spill(&[zero, zero]);
+        let code = self.b.ins().iconst(types::I64, code);
+        let call = self
+            .b
+            .ins()
+            .call(self.h.dec_arith, &[code, a0, a1, b0, b1, out]);
+        let status = self.b.inst_results(call).first().copied().ok_or("call")?;
+        self.check_status(status, span);
+        Ok(vec![
+            self.b.ins().load(types::I64, flags(), out, 0),
+            self.b.ins().load(types::I64, flags(), out, 8),
+        ])
     }
 
     /// `x == y` for two values of type `ty`, as an i8.
@@ -670,6 +749,9 @@ impl<'a, 'f> Gen<'a, 'f> {
                 self.fail_if(of, EvalErrorKind::Overflow, e.span);
                 Ok(vec![v])
             }
+            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div if is_dec(&a.ty) && is_dec(&b.ty) => {
+                self.dec_arith(op, &x, &y, e.span)
+            }
             BinOp::Sub if a.ty == Ty::Date && b.ty == Ty::Date => {
                 let (Some(l), Some(r)) = (x.first().copied(), y.first().copied()) else {
                     return Err("date".into());
@@ -842,6 +924,8 @@ impl<'a, 'f> Gen<'a, 'f> {
                     let (n, of) = self.b.ins().sadd_overflow(c, x);
                     self.fail_if(of, EvalErrorKind::Overflow, e.span);
                     vec![n]
+                } else if is_dec(&e.ty) && is_dec(&body.ty) {
+                    self.dec_arith(BinOp::Add, &cur, &v, e.span)?
                 } else {
                     self.generic(
                         GenKind::Bin(BinOp::Add),

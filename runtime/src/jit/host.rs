@@ -7,7 +7,7 @@
 //! |---|---|
 //! | `bool` | 1 (0 or 1; an `i8` in registers) |
 //! | `int`, `date`, enums, working days | 1 (`i64`) |
-//! | `decimal`, `money`, `percentage` | 2 (the 16 bytes of `Decimal::serialize`) |
+//! | `decimal`, `money`, `percentage` | 2 (the 16 bytes of `Decimal::serialize`: flags, lo, mid, hi) |
 //! | `duration` | 2 (months, days) |
 //! | `text` | 2 (pointer, length) |
 //! | set of a small enum | 1 (bit mask) |
@@ -25,7 +25,7 @@ use super::pack::{Packed, alloc};
 use crate::interp::{self, EvalErrorKind};
 use norm_compiler::calendar::WorkingDayCalendar;
 use norm_compiler::date::{Date, Duration};
-use norm_compiler::ir::{BinOp, Builtin, Program};
+use norm_compiler::ir::{BinOp, Builtin, DataModule, Program};
 use norm_compiler::layout::{Layout, Repr, field_layout, is_small_enum, layout_of};
 use norm_compiler::span::Span;
 use norm_compiler::value::{Ty, Types, Value};
@@ -79,7 +79,9 @@ pub enum GenKind {
 pub struct Host<'a> {
     pub types: &'a Types,
     pub ops: &'a [GenOp],
-    pub calendars: Vec<Option<Arc<WorkingDayCalendar>>>,
+    /// The data modules, and per schema the index of the one in force (for calendars).
+    pub modules: &'a [DataModule],
+    pub selected: &'a [Option<usize>],
     /// Values built during the call (struct and collection results).
     pub arena: Packed,
 }
@@ -406,8 +408,49 @@ pub extern "C" fn norm_dec_cmp(a0: u64, a1: u64, b0: u64, b1: u64) -> i64 {
     }
 }
 
-fn calendar(host: &Host<'_>, schema: u64) -> Option<Arc<WorkingDayCalendar>> {
-    host.calendars.get(schema as usize).cloned().flatten()
+fn calendar<'h>(host: &'h Host<'_>, schema: u64) -> Option<&'h WorkingDayCalendar> {
+    host.selected
+        .get(schema as usize)
+        .copied()
+        .flatten()
+        .and_then(|i| host.modules.get(i))
+        .and_then(|m| m.calendar.as_deref())
+}
+
+/// `norm_dec_arith(op, a, b, out) -> status`: `a + b` (op 0), `a - b` (1), `a * b` (2) or
+/// `a / b` (3) on two decimals given as words, exact or an error, as the interpreter computes
+/// it (`interp::dec_arith`); the result's words to `out`.
+///
+/// # Safety
+/// Called only by compiled code, with `out` pointing to the two words it reserved.
+pub unsafe extern "C" fn norm_dec_arith(
+    op: u64,
+    a0: u64,
+    a1: u64,
+    b0: u64,
+    b1: u64,
+    out: *mut u64,
+) -> u64 {
+    guarded(|| {
+        let op = match op {
+            0 => BinOp::Add,
+            1 => BinOp::Sub,
+            2 => BinOp::Mul,
+            _ => BinOp::Div,
+        };
+        match interp::dec_arith(op, dec_of(a0, a1), dec_of(b0, b1), Span::default()) {
+            Ok(r) => {
+                let [lo, hi] = dec_words(&r);
+                // SAFETY: compiled code reserved two words at `out`.
+                unsafe {
+                    out.write(lo);
+                    out.wrapping_add(1).write(hi);
+                }
+                0
+            }
+            Err(e) => err_status(e),
+        }
+    })
 }
 
 /// `norm_working_days(ctx, schema, date, n, out) -> status`: `date + n working days` (n may be

@@ -116,9 +116,10 @@ impl JitProgram {
             .finish(settings::Flags::new(fb))
             .map_err(|e| e.to_string())?;
         // The host helpers compiled code calls: name, address, number of i64 parameters.
-        let helpers: [(&str, *const u8, usize); 4] = [
+        let helpers: [(&str, *const u8, usize); 5] = [
             ("norm_generic", host::norm_generic as *const u8, 4),
             ("norm_dec_cmp", host::norm_dec_cmp as *const u8, 4),
+            ("norm_dec_arith", host::norm_dec_arith as *const u8, 6),
             ("norm_working_days", host::norm_working_days as *const u8, 5),
             ("norm_period_end", host::norm_period_end as *const u8, 6),
         ];
@@ -158,14 +159,26 @@ impl JitProgram {
             let mut refs = imported
                 .iter()
                 .map(|id| module.declare_func_in_func(*id, b.func));
-            let (Some(generic), Some(dec_cmp), Some(working_days), Some(period_end)) =
-                (refs.next(), refs.next(), refs.next(), refs.next())
+            let (
+                Some(generic),
+                Some(dec_cmp),
+                Some(dec_arith),
+                Some(working_days),
+                Some(period_end),
+            ) = (
+                refs.next(),
+                refs.next(),
+                refs.next(),
+                refs.next(),
+                refs.next(),
+            )
             else {
                 return Err("host helpers".into());
             };
             let h = Helpers {
                 generic,
                 dec_cmp,
+                dec_arith,
                 working_days,
                 period_end,
             };
@@ -321,29 +334,32 @@ impl JitProgram {
         out: &mut [u64],
         read: impl FnOnce(&mut Host<'_>, &[u64]) -> T,
     ) -> Result<T, JitError> {
-        let data: Vec<*const u64> = selected
-            .iter()
-            .map(|i| {
-                i.and_then(|i| self.modules.get(i))
-                    .map_or(std::ptr::null(), Packed::ptr)
-            })
-            .collect();
-        let calendars = selected
-            .iter()
-            .map(|i| {
-                i.and_then(|i| modules.get(i))
-                    .and_then(|m| m.calendar.clone())
-            })
-            .collect();
+        // Per schema, the packed module in force (no allocation for up to 16 schemas).
+        let module_ptr = |i: &Option<usize>| {
+            i.and_then(|i| self.modules.get(i))
+                .map_or(std::ptr::null(), Packed::ptr)
+        };
+        let mut small = [std::ptr::null::<u64>(); 16];
+        let large: Vec<*const u64>;
+        let data = if selected.len() <= small.len() {
+            for (slot, i) in small.iter_mut().zip(selected) {
+                *slot = module_ptr(i);
+            }
+            small.as_ptr()
+        } else {
+            large = selected.iter().map(module_ptr).collect();
+            large.as_ptr()
+        };
         let mut host = Host {
             types: &program.types,
             ops: &self.plan.ops,
-            calendars,
+            modules,
+            selected,
             arena: Packed::default(),
         };
         let mut ctx = Ctx {
             facts: facts.ptr(),
-            data: data.as_ptr(),
+            data,
             out: out.as_mut_ptr(),
             as_of: i64::from(as_of.days_since_epoch()),
             err_kind: 0,
