@@ -93,9 +93,30 @@ fn source(a: &Analysis, span: Span) -> &str {
     a.text(span.file).get(span.range()).unwrap_or("")
 }
 
-/// The article's number, title and text, as Markdown.
-pub fn article_markdown(program: &Program, number: u32) -> Option<String> {
-    let art = program.articles.iter().find(|x| x.number == number)?;
+/// The version of an article whose declaration contains `span`, if any.
+fn article_around(program: &Program, span: Span) -> Option<&ir::Article> {
+    program
+        .articles
+        .iter()
+        .find(|x| x.span.file == span.file && x.span.start <= span.start && span.end <= x.span.end)
+}
+
+/// The article's number, title and text, as Markdown: the version declared around `at` if
+/// given, else the first, with a note of the other versions.
+pub fn article_markdown(program: &Program, number: u32, at: Option<Span>) -> Option<String> {
+    let versions: Vec<&ir::Article> = program
+        .articles
+        .iter()
+        .filter(|x| x.number == number)
+        .collect();
+    let art = at
+        .and_then(|s| article_around(program, s))
+        .filter(|x| x.number == number)
+        .or_else(|| versions.first().copied())?;
+    Some(article_version_markdown(program, art, versions.len()))
+}
+
+fn article_version_markdown(program: &Program, art: &ir::Article, versions: usize) -> String {
     let mut s = format!("**Article {} — {}**", art.number, art.title);
     if let Some(ch) = art
         .chapter
@@ -103,15 +124,33 @@ pub fn article_markdown(program: &Program, number: u32) -> Option<String> {
     {
         s.push_str(&format!("  \n*Chapter {}: {}*", ch.number, ch.title));
     }
+    match (art.effective, art.until) {
+        (Some(f), Some(t)) => s.push_str(&format!("  \nin force from {f} to {t}")),
+        (Some(f), None) => s.push_str(&format!("  \nin force from {f}")),
+        (None, Some(t)) => s.push_str(&format!("  \nin force until {t}")),
+        (None, None) => {}
+    }
+    if versions > 1 {
+        s.push_str(&format!("  \n({versions} versions of this article)"));
+    }
     if !art.text.is_empty() {
         s.push_str("\n\n");
         s.push_str(&art.text.join("\n"));
     }
-    Some(s)
+    s
 }
 
-fn norm_markdown(program: &Program, id: &str) -> Option<String> {
-    let (_, n) = program.norm_by_id(id)?;
+/// A norm and its article: the version declared around `at` if given, else the first.
+fn norm_markdown(program: &Program, id: &str, at: Option<Span>) -> Option<String> {
+    let around = at.and_then(|s| article_around(program, s));
+    let n = program
+        .norms
+        .iter()
+        .find(|n| {
+            n.id == id
+                && around.is_some_and(|a| program.article(n).is_some_and(|x| x.span == a.span))
+        })
+        .or_else(|| program.norm_by_id(id).map(|(_, n)| n))?;
     let art = program.article(n);
     let mut cite = art
         .map(|a| format!("Art. {}", a.number))
@@ -135,9 +174,14 @@ fn norm_markdown(program: &Program, id: &str) -> Option<String> {
     if !n.text.is_empty() {
         s.push_str(&format!("\n\n> {}", n.text));
     }
-    if let Some(a) = art.and_then(|a| article_markdown(program, a.number)) {
+    if let Some(a) = art {
+        let versions = program
+            .articles
+            .iter()
+            .filter(|x| x.number == a.number)
+            .count();
         s.push_str("\n\n---\n\n");
-        s.push_str(&a);
+        s.push_str(&article_version_markdown(program, a, versions));
     }
     Some(s)
 }
@@ -161,14 +205,15 @@ fn field_line(program: &Program, f: &norm_compiler::value::FieldDef, owner: &str
     s
 }
 
-/// What hover shows for a symbol.
-pub fn symbol_markdown(a: &Analysis, sym_id: usize) -> Option<String> {
+/// What hover shows for a symbol; `at` is where the cursor is (a declaration picks its own
+/// version of an article or norm).
+pub fn symbol_markdown(a: &Analysis, sym_id: usize, at: Option<Span>) -> Option<String> {
     let sym = a.index.symbol(sym_id)?;
     let p = &a.program;
     let parent = sym.parent.and_then(|i| a.index.symbol(i));
     let s = match sym.kind {
-        SymbolKind::Article => article_markdown(p, sym.name.parse().ok()?)?,
-        SymbolKind::Norm => norm_markdown(p, &sym.name)
+        SymbolKind::Article => article_markdown(p, sym.name.parse().ok()?, at)?,
+        SymbolKind::Norm => norm_markdown(p, &sym.name, at)
             .unwrap_or_else(|| format!("norm `{}`{}", sym.name, doc_markdown(&sym.doc))),
         SymbolKind::Def => {
             let d = p.defs.iter().find(|d| d.name == sym.name);
@@ -290,7 +335,8 @@ pub fn hover(a: &Analysis, file: FileId, offset: usize) -> Option<lsp::Hover> {
     let mut parts = Vec::new();
     let mut range = None;
     if let Some(r) = a.index.reference_at(file, offset) {
-        if let Some(md) = symbol_markdown(a, r.symbol) {
+        let at = if r.decl { Some(r.span) } else { None };
+        if let Some(md) = symbol_markdown(a, r.symbol, at) {
             parts.push(md);
         }
         range = a.range(r.span);
@@ -312,7 +358,11 @@ pub fn hover(a: &Analysis, file: FileId, offset: usize) -> Option<lsp::Hover> {
         )));
         range = a.range(span);
     } else if let Some(n) = article_header_at(a, file, offset) {
-        parts.push(article_markdown(&a.program, n)?);
+        parts.push(article_markdown(
+            &a.program,
+            n,
+            Some(Span::new(file, offset, offset)),
+        )?);
     }
     if parts.is_empty() {
         return None;

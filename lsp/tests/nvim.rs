@@ -169,7 +169,8 @@ fn neovim_end_to_end() {
     let hover = v["hover"].as_str().unwrap_or("");
     assert!(hover.contains("Article 66 — Registry Obligations"), "{v}");
     assert!(
-        hover.contains("registered user numbers exceeding one million"),
+        hover
+            .contains("AI providers offering products or services not listed on the negative list"),
         "{v}"
     );
     assert_eq!(v["diagnostics_seen"], true, "{v}");

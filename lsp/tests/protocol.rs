@@ -280,7 +280,8 @@ fixtures!(
     symbols,
     formatting,
     diagnostics,
-    lenses
+    lenses,
+    versions
 );
 
 // ---------------------------------------------------------------------------------------------
