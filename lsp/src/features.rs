@@ -1172,12 +1172,23 @@ pub fn completion(a: &Analysis, text: &str, offset: usize) -> Vec<lsp::Completio
     if let Some(items) = struct_literal_fields(p, head) {
         return items;
     }
+    // After `fact x:`, `def x:` or a field `x:` of a type or schema; not after a quantifier's
+    // `exists v in coll:` nor in a struct literal.
+    let quantifier = ["exists ", "all ", "count ", "sum "]
+        .iter()
+        .any(|q| line.contains(q));
     let type_position = head.trim_end().ends_with(':')
+        && !quantifier
         && (line.starts_with("fact")
             || line.starts_with("def")
             || line.contains("struct")
             || !line.contains('{'));
-    if type_position || head.trim_end().ends_with('<') {
+    let type_argument = head
+        .trim_end()
+        .strip_suffix('<')
+        .map(str::trim_end)
+        .is_some_and(|h| h.ends_with("set") || h.ends_with("list"));
+    if type_position || type_argument {
         for t in PRIMITIVE_TYPES {
             v.push(item(
                 t,
