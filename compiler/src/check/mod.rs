@@ -281,7 +281,7 @@ impl<'a> Checker<'a> {
                 if let Some(v) = versions.iter().find(|v| v.version == version.node) {
                     self.error(
                         Diagnostic::error(
-                            "E0113",
+                            "E0175",
                             format!("version {:?} is declared twice", version.node),
                         )
                         .at(version.span, "again here")
@@ -310,12 +310,18 @@ impl<'a> Checker<'a> {
             }
         }
         if versions.len() > 1 {
-            for v in &versions {
-                if v.effective.is_none() {
+            // The law as first enacted may leave its start open; every amendment says when it
+            // takes effect.
+            let first = versions
+                .iter()
+                .position(|v| v.effective.is_none())
+                .unwrap_or(0);
+            for (k, v) in versions.iter().enumerate() {
+                if v.effective.is_none() && k != first {
                     self.error(
-                        Diagnostic::error("E0114", format!("version {:?} of the law has no `effective` date", v.version))
+                        Diagnostic::error("E0176", format!("version {:?} of the law has no `effective` date", v.version))
                             .at(v.span, "when does it take effect?")
-                            .help("when a law has several versions, each says when it takes effect: `law NAME \"Title\" version \"4.1\" effective 2027-01-01`"),
+                            .help("when a law has several versions, each after the first says when it takes effect: `law NAME \"Title\" version \"4.1\" effective 2027-01-01`"),
                     );
                 }
             }
@@ -338,7 +344,7 @@ impl<'a> Checker<'a> {
                     }
                     Some(end) if end >= start => self.error(
                         Diagnostic::error(
-                            "E0115",
+                            "E0177",
                             format!("versions {:?} and {:?} of the law are both in force on {start}", prev.version, next.version),
                         )
                         .at(next.span, format!("in force from {start}"))
@@ -1035,7 +1041,7 @@ impl<'a> Checker<'a> {
                 if let Some(Err(_)) = target_idx {
                     self.error(
                         Diagnostic::error(
-                            "E0128",
+                            "E0178",
                             format!("`{}` has versions: which one does this exception refine?", target.node),
                         )
                         .at(target.span, "outside the article versions that define it")
@@ -1095,7 +1101,7 @@ impl<'a> Checker<'a> {
                     let (a, b) = (self.a(&t), self.a(prev));
                     self.error(
                         Diagnostic::error(
-                            "E0129",
+                            "E0179",
                             format!("the versions of `{name}` have different types"),
                         )
                         .at(span, format!("this version is {a}"))
