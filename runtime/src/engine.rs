@@ -445,7 +445,7 @@ mod decimal_tests {
     fn decimal_comparisons_and_arithmetic_agree_with_the_interpreter() {
         let law = "law t \"T\" version \"1\"\nfact a: decimal\nfact b: decimal\n\
             def lt = a < b\ndef le = a <= b\ndef eq = a == b\ndef mx = max(a, b)\ndef mn = min(a, b)\n\
-            def total = a + b\ndef diff = a - b\n";
+            def total = a + b\ndef diff = a - b\ndef product = a * b\n";
         let load = |kind| {
             let loader = MemoryLoader::with(&[("t/law.norm", law)]);
             Engine::load_with(&loader, &[PathBuf::from("t")], Some(&[]), kind)
@@ -454,7 +454,7 @@ mod decimal_tests {
         let (Ok(jit), Ok(interp)) = (load(EngineKind::Jit), load(EngineKind::Interp)) else {
             panic!("the law compiles");
         };
-        let values = [
+        let values: [&str; 26] = [
             "0",
             "1",
             "-1",
@@ -473,6 +473,14 @@ mod decimal_tests {
             "0.0000000001",
             "9223372036854775808.5",
             "47.5",
+            "0.04",
+            "800000000",
+            "10000000",
+            "12.345",
+            "-0.25",
+            "4294967295",
+            "0.00",
+            "1e-20",
         ];
         let day = Date::parse("2026-12-01").unwrap_or(Date::EPOCH);
         for a in values {

@@ -65,6 +65,8 @@ pub struct Gen<'a, 'f> {
     out: Value,
     as_of: Value,
     locals: Vec<Words>,
+    /// The address of the powers-of-ten table, once made.
+    pow10: Option<u64>,
     /// While compiling a due date: the block that handles an error (kind, site) there.
     handler: Option<(Variable, Variable, Block)>,
 }
@@ -119,6 +121,7 @@ impl<'a, 'f> Gen<'a, 'f> {
             out,
             as_of,
             locals: Vec::new(),
+            pow10: None,
             handler: None,
         }
     }
@@ -388,9 +391,39 @@ impl<'a, 'f> Gen<'a, 'f> {
         self.load_words(result, out_addr, 0)
     }
 
-    /// Compares two decimals: -1, 0 or 1 (an i64). Two non-negative decimals of the same scale
-    /// (the common case: amounts and thresholds written alike) compare their 96-bit mantissas
-    /// inline; any other pair calls the host.
+    /// -1, 0 or 1 as `x` is below, equal to or above `y` (unsigned), an i64.
+    fn ucmp(&mut self, x: Value, y: Value) -> Value {
+        let gt = self.b.ins().icmp(IntCC::UnsignedGreaterThan, x, y);
+        let lt = self.b.ins().icmp(IntCC::UnsignedLessThan, x, y);
+        let gt = self.b.ins().uextend(types::I64, gt);
+        let lt = self.b.ins().uextend(types::I64, lt);
+        self.b.ins().isub(gt, lt)
+    }
+
+    /// The address of a table of the powers of ten 10^0..=10^9 among the program's constants.
+    fn pow10_table(&mut self) -> Value {
+        let addr = match self.pow10 {
+            Some(a) => a,
+            None => {
+                let a = self
+                    .consts
+                    .words((0..10u32).map(|k| 10u64.pow(k)).collect());
+                self.pow10 = Some(a);
+                a
+            }
+        };
+        self.b.ins().iconst(types::I64, addr as i64)
+    }
+
+    /// The scale of a decimal's word 0 (bits 16-23 of its flags).
+    fn dec_scale(&mut self, w0: Value) -> Value {
+        let s = self.b.ins().ushr_imm_u(w0, 16);
+        self.b.ins().band_imm_u(s, 0xff)
+    }
+
+    /// Compares two decimals: -1, 0 or 1 (an i64), as `rust_decimal` does. Inline for two
+    /// non-negative decimals of one scale (96-bit mantissas), or of scales at most nine apart
+    /// with 32-bit mantissas (rescaled exactly in 64 bits); any other pair calls the host.
     fn dec_cmp(&mut self, a: &[Value], b: &[Value]) -> R<Value> {
         let (Some(&a0), Some(&a1), Some(&b0), Some(&b1)) =
             (a.first(), a.get(1), b.first(), b.get(1))
@@ -398,42 +431,64 @@ impl<'a, 'f> Gen<'a, 'f> {
             return Err("decimal without two words".into());
         };
         // Word 0: flags (scale in bits 16-23, sign in bit 31) | lo << 32; word 1: mid | hi << 32
-        // (`Decimal::serialize`: flags, lo, mid, hi, little-endian).
+        // (`Decimal::serialize`: flags, lo, mid, hi, little-endian). The mantissa is
+        // hi·2^64 + mid·2^32 + lo: word 1 holds its top 64 bits, word 0's top half its lowest 32.
         let result = self.b.declare_var(types::I64);
         let fa = self.b.ins().band_imm_u(a0, 0xffff_ffff);
         let fb = self.b.ins().band_imm_u(b0, 0xffff_ffff);
         let same = self.b.ins().icmp(IntCC::Equal, fa, fb);
-        let sign = self.b.ins().band_imm_u(fa, 0x8000_0000);
-        let positive = self.b.ins().icmp_imm_s(IntCC::Equal, sign, 0);
+        let signs = self.b.ins().bor(fa, fb);
+        let signs = self.b.ins().band_imm_u(signs, 0x8000_0000);
+        let positive = self.b.ins().icmp_imm_s(IntCC::Equal, signs, 0);
         let fast = self.b.ins().band(same, positive);
-        let (fast_bl, slow_bl, done) = (
-            self.b.create_block(),
-            self.b.create_block(),
-            self.b.create_block(),
-        );
-        self.b.ins().brif(fast, fast_bl, &[], slow_bl, &[]);
-        self.b.seal_block(fast_bl);
-        self.b.seal_block(slow_bl);
-        self.b.switch_to_block(fast_bl);
-        // The mantissa is hi·2^64 + mid·2^32 + lo: word 1 holds its top 64 bits, the top half
-        // of word 0 its lowest 32.
-        let (ha, hb) = (a1, b1);
+        let [same_bl, other_bl, rescale_bl, slow_bl, done] = [(); 5].map(|_| self.b.create_block());
+        self.b.ins().brif(fast, same_bl, &[], other_bl, &[]);
+        self.b.seal_block(same_bl);
+        self.b.seal_block(other_bl);
+        self.b.switch_to_block(same_bl);
         let (la, lb) = (
             self.b.ins().ushr_imm_u(a0, 32),
             self.b.ins().ushr_imm_u(b0, 32),
         );
-        let hi_gt = self.b.ins().icmp(IntCC::UnsignedGreaterThan, ha, hb);
-        let hi_lt = self.b.ins().icmp(IntCC::UnsignedLessThan, ha, hb);
-        let hi_eq = self.b.ins().icmp(IntCC::Equal, ha, hb);
-        let lo_gt = self.b.ins().icmp(IntCC::UnsignedGreaterThan, la, lb);
-        let lo_lt = self.b.ins().icmp(IntCC::UnsignedLessThan, la, lb);
-        let gt_lo = self.b.ins().band(hi_eq, lo_gt);
-        let lt_lo = self.b.ins().band(hi_eq, lo_lt);
-        let gt = self.b.ins().bor(hi_gt, gt_lo);
-        let lt = self.b.ins().bor(hi_lt, lt_lo);
-        let gt = self.b.ins().uextend(types::I64, gt);
-        let lt = self.b.ins().uextend(types::I64, lt);
-        let r = self.b.ins().isub(gt, lt);
+        let c_hi = self.ucmp(a1, b1);
+        let c_lo = self.ucmp(la, lb);
+        let hi_eq = self.b.ins().icmp_imm_s(IntCC::Equal, c_hi, 0);
+        let r = self.b.ins().select(hi_eq, c_lo, c_hi);
+        self.b.def_var(result, r);
+        self.b.ins().jump(done, &[]);
+        // Different scales: 32-bit mantissas, scales at most nine apart, both non-negative.
+        self.b.switch_to_block(other_bl);
+        let tops = self.b.ins().bor(a1, b1);
+        let small = self.b.ins().icmp_imm_s(IntCC::Equal, tops, 0);
+        let (sa, sb) = (self.dec_scale(a0), self.dec_scale(b0));
+        let d = self.b.ins().isub(sa, sb);
+        let d9 = self.b.ins().iadd_imm_s(d, 9);
+        let near = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::UnsignedLessThanOrEqual, d9, 18);
+        let ok = self.b.ins().band(small, near);
+        let ok = self.b.ins().band(ok, positive);
+        self.b.ins().brif(ok, rescale_bl, &[], slow_bl, &[]);
+        self.b.seal_block(rescale_bl);
+        self.b.seal_block(slow_bl);
+        self.b.switch_to_block(rescale_bl);
+        let top = self.b.ins().umax(sa, sb);
+        let (ka, kb) = (self.b.ins().isub(top, sa), self.b.ins().isub(top, sb));
+        let table = self.pow10_table();
+        let (oa, ob) = (
+            self.b.ins().ishl_imm_u(ka, 3),
+            self.b.ins().ishl_imm_u(kb, 3),
+        );
+        let (pa, pb) = (self.b.ins().iadd(table, oa), self.b.ins().iadd(table, ob));
+        let pa = self.b.ins().load(types::I64, flags(), pa, 0);
+        let pb = self.b.ins().load(types::I64, flags(), pb, 0);
+        let (ma, mb) = (
+            self.b.ins().ushr_imm_u(a0, 32),
+            self.b.ins().ushr_imm_u(b0, 32),
+        );
+        let (xa, xb) = (self.b.ins().imul(ma, pa), self.b.ins().imul(mb, pb));
+        let r = self.ucmp(xa, xb);
         self.b.def_var(result, r);
         self.b.ins().jump(done, &[]);
         self.b.switch_to_block(slow_bl);
@@ -451,6 +506,43 @@ impl<'a, 'f> Gen<'a, 'f> {
         Ok(self.b.use_var(result))
     }
 
+    /// `a * b` inline when both mantissas fit in 32 bits and the scales add up to at most 28:
+    /// then `rust_decimal`'s product is exact (mantissa `ma·mb`, scale `sa+sb`, sign the
+    /// exclusive or; zero when either is zero). `None`-like: jumps to `slow` otherwise.
+    fn dec_mul_inline(&mut self, a0: Value, a1: Value, b0: Value, b1: Value, slow: Block) -> Words {
+        let tops = self.b.ins().bor(a1, b1);
+        let small = self.b.ins().icmp_imm_s(IntCC::Equal, tops, 0);
+        let (sa, sb) = (self.dec_scale(a0), self.dec_scale(b0));
+        let scale = self.b.ins().iadd(sa, sb);
+        let fits = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::UnsignedLessThanOrEqual, scale, 28);
+        let ok = self.b.ins().band(small, fits);
+        let fast = self.b.create_block();
+        self.b.ins().brif(ok, fast, &[], slow, &[]);
+        self.b.seal_block(fast);
+        self.b.switch_to_block(fast);
+        let (ma, mb) = (
+            self.b.ins().ushr_imm_u(a0, 32),
+            self.b.ins().ushr_imm_u(b0, 32),
+        );
+        let prod = self.b.ins().imul(ma, mb);
+        let sign = self.b.ins().bxor(a0, b0);
+        let sign = self.b.ins().band_imm_u(sign, 0x8000_0000);
+        let scale = self.b.ins().ishl_imm_u(scale, 16);
+        let flags = self.b.ins().bor(scale, sign);
+        let low = self.b.ins().ishl_imm_u(prod, 32);
+        let w0 = self.b.ins().bor(flags, low);
+        let w1 = self.b.ins().ushr_imm_u(prod, 32);
+        let zero = self.b.ins().icmp_imm_s(IntCC::Equal, prod, 0);
+        let z = self.b.ins().iconst(types::I64, 0);
+        vec![
+            self.b.ins().select(zero, z, w0),
+            self.b.ins().select(zero, z, w1),
+        ]
+    }
+
     /// Decimal `+ - * /` (any decimal types) by the host's exact arithmetic.
     fn dec_arith(&mut self, op: BinOp, x: &[Value], y: &[Value], span: Span) -> R<Words> {
         let (Some(&a0), Some(&a1), Some(&b0), Some(&b1)) =
@@ -464,6 +556,17 @@ impl<'a, 'f> Gen<'a, 'f> {
             BinOp::Mul => 2,
             _ => 3,
         };
+        let vars = self.vars(&[types::I64, types::I64]);
+        let (slow, done) = (self.b.create_block(), self.b.create_block());
+        if op == BinOp::Mul {
+            let w = self.dec_mul_inline(a0, a1, b0, b1, slow);
+            self.def_vars(&vars, &w);
+            self.b.ins().jump(done, &[]);
+        } else {
+            self.b.ins().jump(slow, &[]);
+        }
+        self.b.seal_block(slow);
+        self.b.switch_to_block(slow);
         let zero = self.b.ins().iconst(types::I64, 0);
         let out = self.spill(&[zero, zero]);
         let code = self.b.ins().iconst(types::I64, code);
@@ -473,10 +576,15 @@ impl<'a, 'f> Gen<'a, 'f> {
             .call(self.h.dec_arith, &[code, a0, a1, b0, b1, out]);
         let status = self.b.inst_results(call).first().copied().ok_or("call")?;
         self.check_status(status, span);
-        Ok(vec![
+        let w = vec![
             self.b.ins().load(types::I64, flags(), out, 0),
             self.b.ins().load(types::I64, flags(), out, 8),
-        ])
+        ];
+        self.def_vars(&vars, &w);
+        self.b.ins().jump(done, &[]);
+        self.b.seal_block(done);
+        self.b.switch_to_block(done);
+        Ok(self.use_vars(&vars))
     }
 
     /// `x == y` for two values of type `ty`, as an i8.

@@ -21,6 +21,13 @@ impl Packed {
         self.root.as_ptr()
     }
 
+    /// Keeps `words` as long as these buffers and returns their address.
+    pub fn words(&mut self, words: Vec<u64>) -> u64 {
+        let addr = words.as_ptr() as u64;
+        self.arena.push(words);
+        addr
+    }
+
     /// Keeps a text alive as long as these buffers (its address is written somewhere in them).
     pub fn keep_text(&mut self, t: Arc<str>) {
         self.texts.push(t);
