@@ -105,9 +105,9 @@ impl JitProgram {
 
         let mut fb = settings::builder();
         for (k, v) in [
-            // The hot path is host calls and loads, not arithmetic Cranelift could improve:
-            // "speed" measured no faster per decision, and compiles the stdlib ~20 % slower.
-            ("opt_level", "none"),
+            // Measured on the benchmark: "speed" makes a decision ~1.8x faster than "none"
+            // (the hot path is now mostly compiled code) for ~15 % more compile time.
+            ("opt_level", "speed"),
             ("is_pic", "false"),
             ("use_colocated_libcalls", "false"),
         ] {
