@@ -222,6 +222,18 @@ pub enum Builtin {
     WorkingDays,
 }
 
+/// The functions a rule may call, by name (for "did you mean" and completion).
+pub const BUILTIN_FUNCTIONS: &[&str] = &[
+    "min",
+    "max",
+    "size",
+    "days",
+    "months",
+    "years",
+    "working_days",
+    "period_end",
+];
+
 impl Builtin {
     pub fn name(self) -> &'static str {
         match self {

@@ -988,16 +988,7 @@ const KEYWORDS: &[&str] = &[
     "conflict",
 ];
 
-const BUILTINS: &[&str] = &[
-    "min",
-    "max",
-    "size",
-    "days",
-    "months",
-    "years",
-    "working_days",
-    "period_end",
-];
+const BUILTINS: &[&str] = norm_compiler::ir::BUILTIN_FUNCTIONS;
 
 const PRIMITIVE_TYPES: &[&str] = &[
     "bool",

@@ -575,20 +575,8 @@ impl Checker<'_> {
             other => {
                 let mut d = Diagnostic::error("E0107", format!("unknown function `{other}`"))
                     .at(f.span, "no such function");
-                if let Some(s) = super::suggest(
-                    other,
-                    [
-                        "min",
-                        "max",
-                        "size",
-                        "days",
-                        "months",
-                        "years",
-                        "working_days",
-                        "period_end",
-                    ]
-                    .into_iter(),
-                ) {
+                if let Some(s) = super::suggest(other, crate::ir::BUILTIN_FUNCTIONS.iter().copied())
+                {
                     d = d.help(format!("did you mean `{s}`?"));
                 } else {
                     d = d.note(
