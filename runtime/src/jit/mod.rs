@@ -301,7 +301,8 @@ impl JitProgram {
         }
     }
 
-    /// Only "which norms apply", as one bit per norm (the raw output, for benchmarks).
+    /// Decides a case into `out`, the raw output, without converting anything back to values:
+    /// the fastest path, for callers that only ask which norms apply ([`JitProgram::applies_in`]).
     pub fn run_applies(
         &self,
         program: &Program,
