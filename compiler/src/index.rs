@@ -511,39 +511,10 @@ impl Builder<'_, '_> {
     /// The documentation of a field or variant: the `///` lines right above it, else a
     /// comment at the end of its line (`users: int, // registered users`).
     fn member_doc(&self, span: Span) -> Vec<String> {
-        let Some(f) = self.file else {
-            return Vec::new();
-        };
-        let (start, end) = (span.start as usize, span.end as usize);
-        let mut above = Vec::new();
-        let mut cursor = start;
-        for c in f
-            .comments
-            .iter()
-            .rev()
-            .filter(|c| (c.span.end as usize) <= start)
-        {
-            let between = f.text.get(c.span.end as usize..cursor).unwrap_or("x");
-            if !c.doc || !between.trim().is_empty() || between.matches('\n').count() != 1 {
-                break;
-            }
-            above.push(c.text.trim().to_string());
-            cursor = c.span.start as usize;
+        match self.file {
+            Some(f) => crate::syntax::parser::member_doc(f.text, f.comments, span),
+            None => Vec::new(),
         }
-        if !above.is_empty() {
-            above.reverse();
-            return above;
-        }
-        let trailing = f.comments.iter().find(|c| {
-            let s = c.span.start as usize;
-            s >= end
-                && f.text.get(end..s).is_some_and(|between| {
-                    !between.contains('\n') && between.trim().trim_matches(',').trim().is_empty()
-                })
-        });
-        trailing
-            .map(|c| vec![c.text.trim().to_string()])
-            .unwrap_or_default()
     }
 
     fn resolve_items(&mut self, items: &[ast::Item]) {

@@ -740,9 +740,9 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn fields(&mut self, fields: &[ast::Field], docs: &[Vec<String>]) -> Vec<FieldDef> {
+    fn fields(&mut self, fields: &[ast::Field]) -> Vec<FieldDef> {
         let mut out: Vec<FieldDef> = Vec::new();
-        for (i, f) in fields.iter().enumerate() {
+        for f in fields {
             if out.iter().any(|o| o.name == f.name.node) {
                 self.error(
                     Diagnostic::error(
@@ -769,7 +769,7 @@ impl<'a> Checker<'a> {
                 ty,
                 optional: f.optional,
                 default: None,
-                doc: docs.get(i).cloned().unwrap_or_default(),
+                doc: f.doc.clone(),
             });
         }
         out
@@ -794,7 +794,7 @@ impl<'a> Checker<'a> {
                 {
                     continue;
                 }
-                let defs = self.fields(fields, &[]);
+                let defs = self.fields(fields);
                 if let Some(s) = self.types.structs.get_mut(id as usize) {
                     s.fields = defs;
                 }
@@ -898,7 +898,7 @@ impl<'a> Checker<'a> {
                     if !self.declare_name(name, "data schema") {
                         continue;
                     }
-                    let fields = self.fields(fields, &[]);
+                    let fields = self.fields(fields);
                     for (f, ast_f) in fields.iter().zip(fields_of(item)) {
                         if ast_f.default.is_some() || ast_f.optional {
                             self.error(

@@ -106,6 +106,8 @@ pub enum TypeDef {
 #[derive(Clone, Debug)]
 pub struct Field {
     pub name: Ident,
+    /// The `///` lines right above it, else a comment at the end of its line.
+    pub doc: Vec<String>,
     pub ty: TypeExpr,
     /// `date?`: a case may leave it out (see `FieldDef::optional`).
     pub optional: bool,

@@ -260,10 +260,55 @@ fn attach_docs(src: &str, items: &mut [Item], comments: &[Comment]) {
         }
         doc.reverse();
         item.doc = doc;
-        if let ItemKind::Article { body, .. } = &mut item.kind {
-            attach_docs(src, body, comments);
+        match &mut item.kind {
+            ItemKind::Article { body, .. } => attach_docs(src, body, comments),
+            ItemKind::Type {
+                def: crate::syntax::ast::TypeDef::Struct(fields),
+                ..
+            }
+            | ItemKind::Schema { fields, .. } => {
+                for f in fields {
+                    f.doc = member_doc(src, comments, f.span);
+                }
+            }
+            _ => {}
         }
     }
+}
+
+/// The documentation of a struct field, schema field or enum variant at `span`: the `///` lines
+/// right above it, else a comment at the end of its line (`users: int, // registered users`).
+pub fn member_doc(src: &str, comments: &[Comment], span: Span) -> Vec<String> {
+    let (start, end) = (span.start as usize, span.end as usize);
+    let mut above = Vec::new();
+    let mut cursor = start;
+    for c in comments
+        .iter()
+        .rev()
+        .filter(|c| (c.span.end as usize) <= start)
+    {
+        let between = src.get(c.span.end as usize..cursor).unwrap_or("x");
+        if !c.doc || !between.trim().is_empty() || between.matches('\n').count() != 1 {
+            break;
+        }
+        above.push(c.text.trim().to_string());
+        cursor = c.span.start as usize;
+    }
+    if !above.is_empty() {
+        above.reverse();
+        return above;
+    }
+    comments
+        .iter()
+        .find(|c| {
+            let s = c.span.start as usize;
+            s >= end
+                && src.get(end..s).is_some_and(|between| {
+                    !between.contains('\n') && between.trim().trim_matches(',').trim().is_empty()
+                })
+        })
+        .map(|c| vec![c.text.trim().to_string()])
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
