@@ -823,3 +823,44 @@ fn fmt_rewrites_and_is_idempotent() {
         "a broken file is left alone"
     );
 }
+
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    // `norm eval … --explain --format json | head -c 100`: the output (~90 KB) outlasts the
+    // pipe's buffer, so the writer meets a closed pipe. That ends the output, never the program
+    // with an internal error.
+    use std::io::Read;
+    let mut child = match Command::new(env!("CARGO_BIN_EXE_norm"))
+        .args([
+            "eval",
+            "stdlib/mail",
+            "--facts",
+            "examples/foreign_genai_2m_users.json",
+            "--as-of",
+            "2026-12-01",
+            "--explain",
+            "--format",
+            "json",
+        ])
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) => panic!("cannot run norm: {e}"),
+    };
+    let mut first = [0u8; 100];
+    if let Some(out) = child.stdout.as_mut() {
+        let _ = out.read_exact(&mut first);
+    }
+    drop(child.stdout.take());
+    let o = child.wait_with_output().expect("norm runs");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("internal error"));
+}

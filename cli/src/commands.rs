@@ -88,9 +88,9 @@ pub fn check(paths: &[PathBuf], format: Format, ir: bool) -> u8 {
         })),
         Format::Text => {
             if ir {
-                print!("{program}");
+                out!("{program}");
             }
-            println!(
+            outln!(
                 "ok: law {} {} — {} files, {} articles, {} norms, {} definitions, {} tests, {} data modules{}",
                 program.law.name,
                 program
@@ -258,15 +258,15 @@ fn print_decision(engine: &Engine, d: &Decision) {
         .iter()
         .map(|m| format!("{} {}", m.name, m.version))
         .collect();
-    println!("{} v{} as of {}", program.law.title, d.law.version, d.as_of);
+    outln!("{} v{} as of {}", program.law.title, d.law.version, d.as_of);
     if !data.is_empty() {
-        println!("data: {}", data.join(", "));
+        outln!("data: {}", data.join(", "));
     }
-    println!();
+    outln!();
     if d.norms.is_empty() {
-        println!("No norm applies.");
+        outln!("No norm applies.");
     } else {
-        println!("Norms that apply ({}):", d.norms.len());
+        outln!("Norms that apply ({}):", d.norms.len());
         for n in &d.norms {
             let mut cite = format!("Art. {}", n.article);
             if let Some(p) = n.paragraph {
@@ -285,7 +285,7 @@ fn print_decision(engine: &Engine, d: &Decision) {
             if let Some(due) = &n.due {
                 who.push(format!("due: {due}"));
             }
-            println!(
+            outln!(
                 "  {} {} — {}{}",
                 n.kind,
                 n.id,
@@ -297,12 +297,12 @@ fn print_decision(engine: &Engine, d: &Decision) {
                 }
             );
             if !n.text.is_empty() {
-                println!("      {}", n.text);
+                outln!("      {}", n.text);
             }
         }
     }
     if !d.penalties.is_empty() {
-        println!("\nPenalties ({}):", d.penalties.len());
+        outln!("\nPenalties ({}):", d.penalties.len());
         for p in &d.penalties {
             let amount = |v: &serde_json::Value| {
                 v.get("amount")
@@ -310,7 +310,7 @@ fn print_decision(engine: &Engine, d: &Decision) {
                     .map(|s| format!("{} CNY", group_thousands(s)))
                     .unwrap_or_else(|| v.to_string())
             };
-            println!(
+            outln!(
                 "  {} — Art. {}{} — fine {} to {}",
                 p.id,
                 p.article,
@@ -319,24 +319,24 @@ fn print_decision(engine: &Engine, d: &Decision) {
                 amount(&p.max)
             );
             if !p.text.is_empty() {
-                println!("      {}", p.text);
+                outln!("      {}", p.text);
             }
         }
     }
     if !d.warnings.is_empty() {
-        println!("\nWarnings:");
+        outln!("\nWarnings:");
         for w in &d.warnings {
-            println!("  {} — Art. {}: {}", w.id, w.article, w.text);
+            outln!("  {} — Art. {}: {}", w.id, w.article, w.text);
         }
     }
     if !d.conflicts.is_empty() {
-        println!("\nConflicts:");
+        outln!("\nConflicts:");
         for c in &d.conflicts {
-            println!("  {}", c.message);
+            outln!("  {}", c.message);
         }
     }
     if !d.values.is_empty() {
-        println!("\nValues:");
+        outln!("\nValues:");
         for (k, v) in &d.values {
             let shown = match v {
                 serde_json::Value::String(s) => s.clone(),
@@ -348,29 +348,29 @@ fn print_decision(engine: &Engine, d: &Decision) {
                 }
                 other => other.to_string(),
             };
-            println!("  {k} = {shown}");
+            outln!("  {k} = {shown}");
         }
     }
     if let Some(w) = &d.why_not {
-        println!("\nWhy not {} {} (Art. {}):", w.kind, w.norm, w.article);
+        outln!("\nWhy not {} {} (Art. {}):", w.kind, w.norm, w.article);
         match w.status {
-            "applies" => println!("  it applies."),
-            "defeated" => println!(
+            "applies" => outln!("  it applies."),
+            "defeated" => outln!(
                 "  its conditions hold, but it is defeated by {}.",
                 w.defeated_by.join(", ")
             ),
             _ => {
                 for f in &w.failed {
-                    println!("  ✗ {}", f.condition);
+                    outln!("  ✗ {}", f.condition);
                     if let Some(c) = &f.change {
-                        println!("      {c}");
+                        outln!("      {c}");
                     }
                 }
             }
         }
     }
     if let Some(ex) = &d.explanation {
-        println!("\nWhy:");
+        outln!("\nWhy:");
         for e in ex {
             let title = e
                 .article_title
@@ -378,16 +378,20 @@ fn print_decision(engine: &Engine, d: &Decision) {
                 .map(|t| format!(" ({t})"))
                 .unwrap_or_default();
             let paragraph = e.paragraph.map(|p| format!("({p})")).unwrap_or_default();
-            println!(
+            outln!(
                 "  {} {} — Art. {}{paragraph}{}: {}",
-                e.kind, e.norm, e.article, title, e.status
+                e.kind,
+                e.norm,
+                e.article,
+                title,
+                e.status
             );
             if !e.text.is_empty() {
-                println!("    “{}”", e.text);
+                outln!("    “{}”", e.text);
             }
             for c in &e.conditions {
                 if let Some(m) = &c.meaning {
-                    println!(
+                    outln!(
                         "    {} {} — {m}",
                         if c.holds { "✓" } else { "✗" },
                         c.condition
@@ -395,19 +399,21 @@ fn print_decision(engine: &Engine, d: &Decision) {
                     let vals: Vec<String> =
                         c.values.iter().map(|(k, v)| format!("{k} = {v}")).collect();
                     if !vals.is_empty() {
-                        println!("        [{}]", vals.join(", "));
+                        outln!("        [{}]", vals.join(", "));
                     }
                     for m in &c.data {
-                        println!(
+                        outln!(
                             "        data: {} version {} (effective {})",
-                            m.name, m.version, m.effective
+                            m.name,
+                            m.version,
+                            m.effective
                         );
                     }
                     continue;
                 }
                 let vals: Vec<String> =
                     c.values.iter().map(|(k, v)| format!("{k} = {v}")).collect();
-                println!(
+                outln!(
                     "    {} {}{}",
                     if c.holds { "✓" } else { "✗" },
                     c.condition,
@@ -418,14 +424,16 @@ fn print_decision(engine: &Engine, d: &Decision) {
                     }
                 );
                 for m in &c.data {
-                    println!(
+                    outln!(
                         "        data: {} version {} (effective {})",
-                        m.name, m.version, m.effective
+                        m.name,
+                        m.version,
+                        m.effective
                     );
                 }
             }
             for x in &e.exceptions_considered {
-                println!(
+                outln!(
                     "    exception {} (Art. {}): {}",
                     x.norm,
                     x.article,
@@ -442,13 +450,13 @@ fn print_decision(engine: &Engine, d: &Decision) {
 
 pub fn test(paths: &[PathBuf], engine: TestEngine, coverage: bool) -> u8 {
     if let Some(code) = missing_paths(paths, Format::Text) {
-        println!("0 passed, 0 failed");
+        outln!("0 passed, 0 failed");
         return code;
     }
     let mut c: Compilation = driver::compile(&FsLoader, paths);
     let mut code = report(&c.db, &c.diagnostics, Format::Text);
     let Some(program) = c.program.take() else {
-        println!("0 passed, 0 failed");
+        outln!("0 passed, 0 failed");
         return INPUT;
     };
     let jit = match engine {
@@ -459,7 +467,7 @@ pub fn test(paths: &[PathBuf], engine: TestEngine, coverage: bool) -> u8 {
                 eprintln!(
                     "error: internal error: the law could not be compiled to native code: {e}"
                 );
-                println!("0 passed, 0 failed");
+                outln!("0 passed, 0 failed");
                 return INPUT;
             }
         },
@@ -495,10 +503,10 @@ pub fn test(paths: &[PathBuf], engine: TestEngine, coverage: bool) -> u8 {
         }
         if r.passed() {
             passed += 1;
-            println!("PASS {}", r.name);
+            outln!("PASS {}", r.name);
         } else {
             failed += 1;
-            println!("FAIL {}", r.name);
+            outln!("FAIL {}", r.name);
             for (span, msg) in &r.failures {
                 diags.push(
                     Diagnostic::error("T0001", format!("test {:?} failed: {msg}", r.name))
@@ -514,7 +522,7 @@ pub fn test(paths: &[PathBuf], engine: TestEngine, coverage: bool) -> u8 {
     if coverage {
         print_coverage(&program, &applied, &held);
     }
-    println!("{passed} passed, {failed} failed");
+    outln!("{passed} passed, {failed} failed");
     code
 }
 
@@ -527,13 +535,13 @@ fn print_coverage(program: &norm_compiler::ir::Program, applied: &[bool], held: 
         let art = n.and_then(|n| program.article(n));
         (art.map(|a| a.number), art.and_then(|a| a.effective), i)
     });
-    println!("Coverage (norms that applied in some test's case):");
+    outln!("Coverage (norms that applied in some test's case):");
     let mut current: Option<u32> = None;
     let mut line = String::new();
     let (mut hit, mut partial) = (0usize, 0usize);
     let flush = |line: &mut String| {
         if !line.is_empty() {
-            println!("{line}");
+            outln!("{line}");
             line.clear();
         }
     };
@@ -570,7 +578,7 @@ fn print_coverage(program: &norm_compiler::ir::Program, applied: &[bool], held: 
     }
     flush(&mut line);
     let total = program.norms.len();
-    println!(
+    outln!(
         "coverage: {hit} of {total} norms applied in some test{}{}",
         match partial {
             0 => String::new(),
@@ -622,13 +630,13 @@ pub fn fmt(paths: &[PathBuf], check: bool) -> u8 {
                     continue;
                 }
                 if check {
-                    println!("not formatted: {}", path.display());
+                    outln!("not formatted: {}", path.display());
                     unformatted += 1;
                 } else if let Err(e) = std::fs::write(&path, formatted) {
                     eprintln!("error: cannot write `{}`: {e}", path.display());
                     code = INPUT;
                 } else {
-                    println!("formatted {}", path.display());
+                    outln!("formatted {}", path.display());
                 }
             }
             Err(diags) => {
@@ -706,7 +714,7 @@ pub fn expr(
     match env.eval(&e) {
         Ok(v) => {
             match format {
-                Format::Text => println!("{}", program.types.show_value(&v)),
+                Format::Text => outln!("{}", program.types.show_value(&v)),
                 Format::Json => print_json(&json!({
                     "value": norm_runtime::facts::to_json(&program.types, &v),
                     "type": program.types.show(&e.ty),

@@ -2,6 +2,23 @@
 //! runtime, prints. The only crate that knows about argv, terminals and exit codes
 //! (0 success, 1 the input is wrong, 2 the command line is wrong; never a panic).
 
+/// `println!` for the command's output: a reader that goes away early (`norm schema … | head`)
+/// ends the output, not the program (a closed pipe is not an error of ours).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `print!` likewise.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod commands;
 mod output;
 mod schema;

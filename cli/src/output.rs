@@ -53,7 +53,7 @@ pub fn diagnostic_json(db: &SourceDb, d: &Diagnostic) -> Json {
 
 pub fn print_json(v: &Json) {
     match serde_json::to_string_pretty(v) {
-        Ok(s) => println!("{s}"),
+        Ok(s) => outln!("{s}"),
         Err(e) => eprintln!("error: cannot serialise output: {e}"),
     }
 }

@@ -83,6 +83,15 @@ fn ty_schema(types: &Types, ty: &Ty) -> Json {
                 } else {
                     required.push(f.name.clone());
                 }
+                // The field's documentation, for an application developer reading the schema.
+                if let (false, Some(obj)) = (f.doc.is_empty(), s.as_object_mut()) {
+                    let doc = f.doc.join(" ");
+                    let text = match obj.get("description").and_then(|d| d.as_str()) {
+                        Some(d) => format!("{doc} ({d})"),
+                        None => doc,
+                    };
+                    obj.insert("description".into(), json!(text));
+                }
                 props.insert(f.name.clone(), s);
             }
             json!({"type": "object", "title": def.name, "properties": props, "required": required, "additionalProperties": false})
