@@ -7,6 +7,20 @@ use rust_decimal::Decimal;
 use std::fmt;
 use std::sync::Arc;
 
+/// The built-in type names a declaration may use (for "did you mean" and completion).
+pub const PRIMITIVE_TYPES: &[&str] = &[
+    "bool",
+    "int",
+    "decimal",
+    "money",
+    "percentage",
+    "date",
+    "duration",
+    "text",
+    "set",
+    "list",
+];
+
 /// A type. `Error` stands for a type that could not be determined (an error was reported) and
 /// unifies with everything, so one mistake gives one diagnostic; `Never` is the element type of
 /// an empty collection literal.

@@ -990,18 +990,7 @@ const KEYWORDS: &[&str] = &[
 
 const BUILTINS: &[&str] = norm_compiler::ir::BUILTIN_FUNCTIONS;
 
-const PRIMITIVE_TYPES: &[&str] = &[
-    "bool",
-    "int",
-    "decimal",
-    "money",
-    "percentage",
-    "date",
-    "duration",
-    "text",
-    "set",
-    "list",
-];
+const PRIMITIVE_TYPES: &[&str] = norm_compiler::value::PRIMITIVE_TYPES;
 
 fn item(label: &str, kind: lsp::CompletionItemKind, detail: Option<String>) -> lsp::CompletionItem {
     lsp::CompletionItem {

@@ -710,23 +710,12 @@ impl<'a> Checker<'a> {
                 None => {
                     let mut d = Diagnostic::error("E0121", format!("unknown type `{other}`"))
                         .at(t.name.span, "not a type");
-                    const BUILTIN: [&str; 10] = [
-                        "bool",
-                        "int",
-                        "decimal",
-                        "money",
-                        "percentage",
-                        "date",
-                        "duration",
-                        "text",
-                        "set",
-                        "list",
-                    ];
+                    const BUILTIN: &[&str] = crate::value::PRIMITIVE_TYPES;
                     let names: Vec<&str> = self
                         .type_names
                         .keys()
                         .map(String::as_str)
-                        .chain(BUILTIN)
+                        .chain(BUILTIN.iter().copied())
                         .collect();
                     if let Some(s) = suggest(other, names.into_iter()) {
                         d = d.help(format!("did you mean `{s}`?"));

@@ -243,23 +243,10 @@ fn hint(tok: &Tok<'_>, expected: &[String]) -> Option<String> {
 /// comment in between), recursively into article bodies.
 fn attach_docs(src: &str, items: &mut [Item], comments: &[Comment]) {
     for item in items.iter_mut() {
-        let start = item.span.start as usize;
-        let mut doc = Vec::new();
-        let mut cursor = start;
-        for c in comments
-            .iter()
-            .rev()
-            .filter(|c| (c.span.end as usize) <= start)
-        {
-            let between = src.get(c.span.end as usize..cursor).unwrap_or("x");
-            if !between.trim().is_empty() || between.matches('\n').count() > 1 || !c.doc {
-                break;
-            }
-            doc.push(c.text.strip_prefix(' ').unwrap_or(&c.text).to_string());
-            cursor = c.span.start as usize;
-        }
-        doc.reverse();
-        item.doc = doc;
+        // An article's text keeps its indentation (Markdown): only the space after `///` goes.
+        item.doc = doc_above(src, comments, item.span.start as usize)
+            .map(|c| c.text.strip_prefix(' ').unwrap_or(&c.text).to_string())
+            .collect();
         match &mut item.kind {
             ItemKind::Article { body, .. } => attach_docs(src, body, comments),
             ItemKind::Type {
@@ -276,11 +263,14 @@ fn attach_docs(src: &str, items: &mut [Item], comments: &[Comment]) {
     }
 }
 
-/// The documentation of a struct field, schema field or enum variant at `span`: the `///` lines
-/// right above it, else a comment at the end of its line (`users: int, // registered users`).
-pub fn member_doc(src: &str, comments: &[Comment], span: Span) -> Vec<String> {
-    let (start, end) = (span.start as usize, span.end as usize);
-    let mut above = Vec::new();
+/// The `///` comments directly above `start` (one line each, no blank line, token or plain
+/// comment in between), top to bottom.
+fn doc_above<'c>(
+    src: &str,
+    comments: &'c [Comment],
+    start: usize,
+) -> impl Iterator<Item = &'c Comment> {
+    let mut run = Vec::new();
     let mut cursor = start;
     for c in comments
         .iter()
@@ -291,11 +281,20 @@ pub fn member_doc(src: &str, comments: &[Comment], span: Span) -> Vec<String> {
         if !c.doc || !between.trim().is_empty() || between.matches('\n').count() != 1 {
             break;
         }
-        above.push(c.text.trim().to_string());
+        run.push(c);
         cursor = c.span.start as usize;
     }
+    run.into_iter().rev()
+}
+
+/// The documentation of a struct field, schema field or enum variant at `span`: the `///` lines
+/// right above it, else a comment at the end of its line (`users: int, // registered users`).
+pub fn member_doc(src: &str, comments: &[Comment], span: Span) -> Vec<String> {
+    let end = span.end as usize;
+    let above: Vec<String> = doc_above(src, comments, span.start as usize)
+        .map(|c| c.text.trim().to_string())
+        .collect();
     if !above.is_empty() {
-        above.reverse();
         return above;
     }
     comments
