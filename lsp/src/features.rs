@@ -1533,9 +1533,11 @@ pub fn semantic_tokens(a: &Analysis, file: FileId) -> Vec<lsp::SemanticToken> {
     raw.sort_by_key(|t| t.0);
     let mut out = Vec::with_capacity(raw.len());
     let (mut last_line, mut last_col) = (0u32, 0u32);
+    // The tokens are in order and do not overlap: one cursor counts columns in one pass.
+    let mut cursor = ix.cursor(text);
     for (s, e, ty, m) in raw {
-        let start = ix.position(text, s);
-        let end = ix.position(text, e);
+        let start = cursor.position(s);
+        let end = cursor.position(e);
         if end.line != start.line || end.character <= start.character {
             continue;
         }

@@ -32,23 +32,29 @@ impl LineIndex {
     /// The LSP position of a byte offset (clamped to the text).
     pub fn position(&self, text: &str, offset: usize) -> Position {
         let offset = offset.min(self.len).min(text.len());
-        let line = match self.starts.binary_search(&offset) {
+        let line = self.line_of(offset);
+        let start = self.starts.get(line).copied().unwrap_or(0);
+        let end = floor_char_boundary(text, start, offset);
+        let character = utf16_len(text.get(start..end).unwrap_or(""));
+        position(line, character)
+    }
+
+    /// A [`Cursor`] over this text, for the positions of many offsets in increasing order.
+    pub fn cursor<'a>(&'a self, text: &'a str) -> Cursor<'a> {
+        Cursor {
+            ix: self,
+            text,
+            line: 0,
+            offset: 0,
+            character: 0,
+        }
+    }
+
+    /// The line of a byte offset.
+    fn line_of(&self, offset: usize) -> usize {
+        match self.starts.binary_search(&offset) {
             Ok(l) => l,
             Err(l) => l.saturating_sub(1),
-        };
-        let start = self.starts.get(line).copied().unwrap_or(0);
-        let prefix = text.get(start..offset).unwrap_or_else(|| {
-            // Not a char boundary: count up to the previous one.
-            let mut o = offset;
-            while o > start && !text.is_char_boundary(o) {
-                o -= 1;
-            }
-            text.get(start..o).unwrap_or("")
-        });
-        let character: usize = prefix.chars().map(char::len_utf16).sum();
-        Position {
-            line: u32::try_from(line).unwrap_or(u32::MAX),
-            character: u32::try_from(character).unwrap_or(u32::MAX),
         }
     }
 
@@ -88,6 +94,56 @@ impl LineIndex {
     }
 }
 
+/// Positions of byte offsets given in increasing order (the tokens of a file), each counted on
+/// from the previous one: converting all the tokens of a line costs the line's length, where
+/// [`LineIndex::position`] (which counts from the line's start) would cost its square. An
+/// offset before the previous one is counted from its line's start again.
+pub struct Cursor<'a> {
+    ix: &'a LineIndex,
+    text: &'a str,
+    /// The line, byte offset (a char boundary) and UTF-16 column reached.
+    line: usize,
+    offset: usize,
+    character: usize,
+}
+
+impl Cursor<'_> {
+    /// The LSP position of a byte offset (clamped to the text), as [`LineIndex::position`].
+    pub fn position(&mut self, offset: usize) -> Position {
+        let offset = offset.min(self.ix.len).min(self.text.len());
+        let line = self.ix.line_of(offset);
+        if line != self.line || offset < self.offset {
+            self.line = line;
+            self.offset = self.ix.starts.get(line).copied().unwrap_or(0);
+            self.character = 0;
+        }
+        let end = floor_char_boundary(self.text, self.offset, offset);
+        self.character += utf16_len(self.text.get(self.offset..end).unwrap_or(""));
+        self.offset = end;
+        position(line, self.character)
+    }
+}
+
+/// The char boundary at or before `offset`, not before `start` (a char boundary).
+fn floor_char_boundary(text: &str, start: usize, offset: usize) -> usize {
+    let mut o = offset;
+    while o > start && !text.is_char_boundary(o) {
+        o -= 1;
+    }
+    o
+}
+
+fn utf16_len(s: &str) -> usize {
+    s.chars().map(char::len_utf16).sum()
+}
+
+fn position(line: usize, character: usize) -> Position {
+    Position {
+        line: u32::try_from(line).unwrap_or(u32::MAX),
+        character: u32::try_from(character).unwrap_or(u32::MAX),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,6 +163,18 @@ mod tests {
         assert_eq!(ix.offset(text, pos(0, 2)), Some(1));
         assert_eq!(ix.position(text, 9), pos(1, 1));
         assert_eq!(ix.offset(text, pos(1, 1)), Some(9));
+    }
+
+    #[test]
+    fn cursor_agrees_with_position() {
+        let text = "a😀b\nçd 😀\r\n\nxyz";
+        let ix = LineIndex::new(text);
+        let mut c = ix.cursor(text);
+        // Every offset (inside characters too) forwards, then backwards, then past the end.
+        let offsets: Vec<usize> = (0..=text.len()).chain((0..=text.len()).rev()).collect();
+        for o in offsets.into_iter().chain([999, 3, 999]) {
+            assert_eq!(c.position(o), ix.position(text, o), "offset {o}");
+        }
     }
 
     #[test]

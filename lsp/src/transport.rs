@@ -5,8 +5,15 @@
 //! stop the server. So the server never sees one: [`guard`] reads each framed message itself,
 //! passes on those that are JSON-RPC requests, notifications or responses, and answers the
 //! others itself (`-32700` parse error for what is not JSON, `-32600` invalid request for JSON
-//! that is not a message). [`merge`] writes the server's output and these answers to the
-//! client one whole message at a time.
+//! that is not a message, `-32601` method not found for a request whose method starts with
+//! `$/`, which tower-lsp-server drops unanswered). [`merge`] writes the server's output and
+//! these answers to the client one whole message at a time.
+//!
+//! A frame whose `Content-Length` is wrong must not desynchronise the stream for good: reading
+//! resynchronises on the next `Content-Length` header. Bytes before it in a header block (the
+//! tail of a body longer than its length said) are skipped; a body that cannot be decoded is
+//! answered with a parse error, and if it runs into the next frame (a length longer than the
+//! body) reading starts again at that frame's header inside it.
 
 use serde_json::{Value, json};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -38,14 +45,13 @@ pub fn next_frame(buf: &mut Vec<u8>) -> Frame {
         }
         return Frame::Incomplete;
     };
-    let headers = String::from_utf8_lossy(buf.get(..end).unwrap_or_default()).into_owned();
-    let len = headers.split("\r\n").find_map(|h| {
-        let (name, value) = h.split_once(':')?;
-        if name.trim().eq_ignore_ascii_case("content-length") {
-            value.trim().parse::<usize>().ok()
-        } else {
-            None
-        }
+    // The last `Content-Length` header of the block: anything before it on its line is the
+    // tail of a previous frame, not a header.
+    let headers = buf.get(..end).unwrap_or_default().to_ascii_lowercase();
+    let len = rfind(&headers, CONTENT_LENGTH).and_then(|at| {
+        let value = headers.get(at + CONTENT_LENGTH.len()..)?;
+        let line = value.split(|&b| b == b'\r').next()?;
+        std::str::from_utf8(line).ok()?.trim().parse::<usize>().ok()
     });
     let Some(len) = len else {
         buf.drain(..end + 4);
@@ -66,6 +72,29 @@ pub fn next_frame(buf: &mut Vec<u8>) -> Frame {
     Frame::Message(body)
 }
 
+const CONTENT_LENGTH: &[u8] = b"content-length:";
+
+fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).rposition(|w| w == needle)
+}
+
+/// Where the next frame starts in a body that could not be decoded, if its declared length
+/// ran into that frame: its `Content-Length` header, or the start of one cut off at the end
+/// of the body.
+pub fn resync_point(body: &[u8]) -> Option<usize> {
+    let lower = body.to_ascii_lowercase();
+    if let Some(at) = lower
+        .windows(CONTENT_LENGTH.len())
+        .position(|w| w == CONTENT_LENGTH)
+    {
+        return Some(at);
+    }
+    (1..CONTENT_LENGTH.len())
+        .rev()
+        .find(|&n| CONTENT_LENGTH.get(..n).is_some_and(|h| lower.ends_with(h)))
+        .map(|n| body.len() - n)
+}
+
 pub fn frame(body: &[u8]) -> Vec<u8> {
     let mut out = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
     out.extend_from_slice(body);
@@ -82,17 +111,29 @@ pub fn check(body: &[u8]) -> Result<(), Vec<u8>> {
     let Ok(value) = serde_json::from_slice::<Value>(body) else {
         return Err(error_response(Value::Null, -32700, "Parse error"));
     };
-    if serde_json::from_value::<Request>(value.clone()).is_ok()
-        || serde_json::from_value::<Response>(value.clone()).is_ok()
-    {
-        return Ok(());
-    }
     let id = value
         .get("id")
         .filter(|i| i.is_string() || i.is_i64() || i.is_u64())
-        .cloned()
-        .unwrap_or(Value::Null);
-    Err(error_response(id, -32600, "Invalid request"))
+        .cloned();
+    if let Ok(request) = serde_json::from_value::<Request>(value.clone()) {
+        // tower-lsp-server ignores every `$/` method, requests too; the protocol wants a
+        // request answered ("the server must respond with MethodNotFound").
+        if request.method().starts_with("$/")
+            && let Some(id) = request.id()
+        {
+            let id = serde_json::to_value(id).unwrap_or(Value::Null);
+            return Err(error_response(id, -32601, "Method not found"));
+        }
+        return Ok(());
+    }
+    if serde_json::from_value::<Response>(value).is_ok() {
+        return Ok(());
+    }
+    Err(error_response(
+        id.unwrap_or(Value::Null),
+        -32600,
+        "Invalid request",
+    ))
 }
 
 /// Copies well-formed messages from `input` to the server, and answers the others on
@@ -117,6 +158,14 @@ where
                     Err(answer) => {
                         if errors.write_all(&answer).await.is_err() {
                             break 'read;
+                        }
+                        // Not JSON: its length may have been too long, taking in the start
+                        // of the next frame. Read that frame from its header.
+                        if serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err()
+                            && let Some(at) = resync_point(&body)
+                            && let Some(next) = body.get(at..)
+                        {
+                            buf.splice(..0, next.iter().copied());
                         }
                     }
                 },
@@ -176,6 +225,7 @@ where
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "test code: a failure is a panic")]
 mod tests {
     use super::*;
 
@@ -190,6 +240,39 @@ mod tests {
         assert_eq!(next_frame(&mut bad), Frame::BadHeader);
         let mut huge = b"Content-Length: 99999999999\r\n\r\n".to_vec();
         assert_eq!(next_frame(&mut huge), Frame::TooLarge);
+    }
+
+    #[test]
+    fn resynchronises_on_the_next_header() {
+        // A 17-byte body sent as 16: the 17th byte is skipped before the next header.
+        let mut buf =
+            b"Content-Length: 16\r\n\r\n{\"jsonrpc\":\"2.0\"}Content-Length: 2\r\n\r\n{}".to_vec();
+        assert_eq!(
+            next_frame(&mut buf),
+            Frame::Message(br#"{"jsonrpc":"2.0""#.to_vec())
+        );
+        assert_eq!(next_frame(&mut buf), Frame::Message(b"{}".to_vec()));
+        // Other headers before `Content-Length` are fine.
+        let mut buf = b"Content-Type: x\r\ncontent-length: 2\r\n\r\n[]".to_vec();
+        assert_eq!(next_frame(&mut buf), Frame::Message(b"[]".to_vec()));
+        // A length too long: the body runs into the next frame's header, whole or cut off.
+        assert_eq!(resync_point(b"{}Content-Length: 2\r\n"), Some(2));
+        assert_eq!(resync_point(b"{\"a\":1}Conte"), Some(7));
+        assert_eq!(resync_point(b"{nope"), None);
+    }
+
+    #[test]
+    fn dollar_requests_are_answered() {
+        let answer = check(br#"{"jsonrpc":"2.0","id":7,"method":"$/x"}"#).unwrap_err();
+        let text = String::from_utf8(answer).unwrap();
+        assert!(
+            text.contains(r#""id":7"#) && text.contains("-32601"),
+            "{text}"
+        );
+        // Notifications are not.
+        assert!(
+            check(br#"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":1}}"#).is_ok()
+        );
     }
 
     #[test]

@@ -142,3 +142,48 @@ fn latency_on_the_stdlib() {
     stats("compile + index of the stdlib (in process)", compile);
     c.shutdown();
 }
+
+/// Semantic tokens of one long line: `def s = n + n + … + n` with 10,000, 40,000 and 60,000
+/// terms (the time of the `semanticTokens/full` request alone, on an analysis up to date).
+#[test]
+#[ignore = "a measurement: run with --ignored --nocapture, preferably with --release"]
+fn semantic_tokens_on_one_long_line() {
+    // The sum is a tree 60,000 levels deep: the client's runtime (which drops the server's
+    // analyses at the end) runs on a thread with a stack to match.
+    std::thread::Builder::new()
+        .stack_size(256 * 1024 * 1024)
+        .spawn(long_line_tokens)
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
+fn long_line_tokens() {
+    let dir = temp_dir("tokens-latency");
+    let p = dir.join("law.norm");
+    std::fs::write(&p, "").unwrap();
+    let u = uri(&p);
+    let mut c = TestClient::start();
+    for (version, terms) in [(1, 10_000), (2, 40_000), (3, 60_000)] {
+        let sum = vec!["n"; terms].join(" + ");
+        let text = format!("law t \"T\" version \"1\"\nfact n: int\ndef s = {sum}\n");
+        if version == 1 {
+            c.open(&u, &text);
+        } else {
+            c.notify(
+                "textDocument/didChange",
+                json!({"textDocument": {"uri": u, "version": version}, "contentChanges": [{"text": text}]}),
+            );
+        }
+        c.diagnostics(&u, Some(version));
+        let t = Instant::now();
+        let r = c.request(
+            "textDocument/semanticTokens/full",
+            json!({"textDocument": {"uri": u}}),
+        );
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        let n = r["result"]["data"].as_array().map_or(0, Vec::len) / 5;
+        println!("semantic tokens, {terms:>6} terms on one line: {ms:>9.1} ms ({n} tokens)");
+    }
+    c.shutdown();
+}

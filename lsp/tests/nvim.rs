@@ -138,10 +138,13 @@ fn neovim_end_to_end() {
         Ok(norm) => vec![norm, "lsp".to_string()],
         Err(_) => vec![std::env::current_exe().unwrap().display().to_string()],
     };
-    let dir = std::env::temp_dir().join(format!("norm-nvim-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    // Removed when dropped, at the end of the test (or of its panic).
+    let tmp = tempfile::Builder::new()
+        .prefix("norm-nvim-")
+        .tempdir()
+        .unwrap();
+    let dir = tmp.path();
     let out: PathBuf = dir.join("out.json");
-    let _ = std::fs::remove_file(&out);
     let script = format!(
         "OUT = {}\nFILE = {}\nROOT = {}\nCMD = {{ {} }}\nHOVER_LINE = {hover_line}\nHOVER_COL = {hover_col}\nEDIT_LINE = {edit_line}\n{SCRIPT}",
         lua_string(&out.display().to_string()),
@@ -181,7 +184,6 @@ fn neovim_end_to_end() {
         panic!("neovim wrote no result; stderr: {err}")
     });
     let v: serde_json::Value = serde_json::from_str(&result).unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(v["initialized"], true, "{v}");
     let hover = v["hover"].as_str().unwrap_or("");
     assert!(hover.contains("Article 66 — Registry Obligations"), "{v}");

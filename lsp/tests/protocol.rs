@@ -243,7 +243,7 @@ fn run_fixture(name: &str) {
     }
     let mut run = Run {
         client: TestClient::start(),
-        dir: dir.clone(),
+        dir: dir.to_path_buf(),
         texts: BTreeMap::new(),
         out: String::new(),
     };
@@ -262,7 +262,6 @@ fn run_fixture(name: &str) {
     }
     let out = std::mem::take(&mut run.out);
     run.client.shutdown();
-    let _ = std::fs::remove_dir_all(&dir);
     insta::assert_snapshot!(name, out);
 }
 
@@ -574,6 +573,55 @@ fn malformed_messages_and_unknown_methods_get_errors_and_the_server_keeps_servin
 }
 
 #[test]
+fn a_dollar_request_is_answered_method_not_found() {
+    let mut c = TestClient::start();
+    for method in ["$/norm/noSuchMethod", "$/cancelRequest", "$/setTrace"] {
+        let r = c.request(method, json!({"id": 1}));
+        assert_eq!(r["error"]["code"], -32601, "{method}: {r}");
+    }
+    // A `$/` notification gets nothing, and the server goes on.
+    c.notify("$/norm/something", json!({}));
+    let r = c.request("norm/noSuchMethod", json!({}));
+    assert_eq!(r["error"]["code"], -32601, "{r}");
+    c.shutdown();
+}
+
+#[test]
+fn a_frame_whose_length_is_wrong_does_not_stop_the_server() {
+    let mut c = TestClient::start();
+    let dir = temp_dir("length");
+    let p = dir.join("law.norm");
+    std::fs::write(&p, SMALL_LAW).unwrap();
+    let u = uri(&p);
+    c.open(&u, SMALL_LAW);
+    let pos = find(SMALL_LAW, "def b|ig");
+    // A 17-byte body sent as 16 bytes: a parse error, then the next request is answered.
+    let body = r#"{"jsonrpc":"2.0"}"#;
+    assert_eq!(body.len(), 17);
+    c.send_raw(format!("Content-Length: 16\r\n\r\n{body}").as_bytes());
+    let r = c.response(Value::Null);
+    assert_eq!(r["error"]["code"], -32700, "{r}");
+    assert!(hover_text(&mut c, &u, pos.clone()).contains("def big: bool"));
+    // Sent as 20 bytes: it runs into the next frame, which is still answered.
+    let hover = json!({"jsonrpc": "2.0", "id": 1000, "method": "textDocument/hover",
+                       "params": {"textDocument": {"uri": u}, "position": pos}})
+    .to_string();
+    let mut bytes = format!("Content-Length: 20\r\n\r\n{body}").into_bytes();
+    bytes.extend(frame(&hover));
+    c.send_raw(&bytes);
+    let r = c.response(Value::Null);
+    assert_eq!(r["error"]["code"], -32700, "{r}");
+    let r = c.response(json!(1000));
+    let h = r["result"]["contents"]["value"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(h.contains("def big: bool"), "{r}");
+    // And later requests too.
+    assert!(hover_text(&mut c, &u, pos).contains("def big: bool"));
+    c.shutdown();
+}
+
+#[test]
 fn positions_past_the_end() {
     let mut c = TestClient::start();
     let dir = temp_dir("positions");
@@ -758,5 +806,69 @@ fn a_burst_of_a_thousand_edits() {
     assert!(d.iter().all(|d| d["severity"] != 1), "{d:?}");
     let h = hover_text(&mut c, &u, find(&text, "def k|k ="));
     assert!(h.contains("def kk: int"), "{h}");
+    c.shutdown();
+}
+
+#[test]
+fn semantic_tokens_of_a_long_line() {
+    // Columns are counted on from one token to the next (issue 10, item 8: counting each from
+    // the line's start made a long line quadratic); a string with astral characters comes
+    // first, so that UTF-16 columns differ from bytes and chars.
+    let mut c = TestClient::start();
+    let dir = temp_dir("tokens");
+    let p = dir.join("law.norm");
+    let terms = 5_000;
+    let defs: String = (0..terms).map(|i| format!(" def a{i} = n > {i}")).collect();
+    let line = format!("def s = \"é😀\" == \"x\"{defs}");
+    let text = format!("law t \"T\" version \"1\"\nfact n: int\n{line}\n");
+    std::fs::write(&p, &text).unwrap();
+    let u = uri(&p);
+    c.open(&u, &text);
+    let d = c.diagnostics(&u, Some(1));
+    assert!(d.iter().all(|d| d["severity"] != 1), "{d:?}");
+    let r = c.request(
+        "textDocument/semanticTokens/full",
+        json!({"textDocument": {"uri": u}}),
+    );
+    // Absolute (line, UTF-16 column, length, type) of each token.
+    let data: Vec<u64> = r["result"]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    let (mut l, mut col) = (0, 0);
+    let mut tokens = Vec::new();
+    for t in data.chunks(5) {
+        if t[0] > 0 {
+            col = 0;
+        }
+        l += t[0];
+        col += t[1];
+        tokens.push((l, col, t[2], t[3]));
+    }
+    // The `n`s of line 2: at the UTF-16 column of each `n` in the line, one unit long.
+    let expected: Vec<u64> = line
+        .char_indices()
+        .filter(|&(_, ch)| ch == 'n')
+        .map(|(i, _)| line[..i].encode_utf16().count() as u64)
+        .collect();
+    assert_eq!(expected.len(), terms);
+    let fact_type = tokens.iter().find(|t| t.0 == 1 && t.1 == 5).unwrap().3;
+    let got: Vec<u64> = tokens
+        .iter()
+        .filter(|t| t.0 == 2 && t.2 == 1 && t.3 == fact_type)
+        .map(|t| t.1)
+        .collect();
+    assert_eq!(got, expected);
+    // The last `def` keyword: 3 units, at its UTF-16 column.
+    let def_col = line[..line.rfind("def ").unwrap()].encode_utf16().count() as u64;
+    assert!(
+        tokens
+            .iter()
+            .any(|t| t.0 == 2 && t.1 == def_col && t.2 == 3),
+        "{:?}",
+        &tokens[tokens.len() - 8..]
+    );
     c.shutdown();
 }

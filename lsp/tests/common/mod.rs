@@ -214,12 +214,27 @@ pub fn uri(path: &Path) -> String {
     format!("file://{}", path.display())
 }
 
-/// A fresh directory under the system's temporary directory.
-pub fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("norm-lsp-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::canonicalize(&dir).unwrap()
+/// A fresh directory of its own under the system's temporary directory, removed when dropped.
+/// Derefs to its canonical path (the server canonicalises every path it sees).
+pub struct TempDir {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.path
+    }
+}
+
+pub fn temp_dir(name: &str) -> TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("norm-lsp-{name}-"))
+        .tempdir()
+        .unwrap();
+    let path = std::fs::canonicalize(dir.path()).unwrap();
+    TempDir { _dir: dir, path }
 }
 
 /// The LSP position (UTF-16) of a byte offset.
