@@ -40,14 +40,15 @@ fn code(o: &Output) -> i32 {
     o.status.code().unwrap_or(-1)
 }
 
-/// A scratch directory unique to one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("norm-e2e-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    if let Err(e) = std::fs::create_dir_all(&dir) {
-        panic!("cannot create {}: {e}", dir.display());
+/// A scratch directory unique to one test, removed when it is dropped.
+fn scratch(name: &str) -> tempfile::TempDir {
+    match tempfile::Builder::new()
+        .prefix(&format!("norm-e2e-{name}-"))
+        .tempdir()
+    {
+        Ok(d) => d,
+        Err(e) => panic!("cannot create a temporary directory: {e}"),
     }
-    dir
 }
 
 fn write(path: &Path, bytes: impl AsRef<[u8]>) -> String {
@@ -119,9 +120,13 @@ fn every_stdlib_norm_is_exercised_by_a_test() {
     assert!(words.len() >= 4, "{out}");
     assert_eq!(words[1], words[3], "not every norm is exercised: {line}");
     assert!(line.ends_with("norms applied in some test"), "{line}");
+    assert!(out.contains("Art. 66: ✓ national_registry"), "{out}");
+    // Versions in time are shown per version, with the amendment example loaded beside it.
+    let o = norm(&["test", "stdlib", "examples/versions", "--coverage"]);
     assert!(
-        out.contains("Art. 66 [from 2027-01-01]: ✓ national_registry"),
-        "{out}"
+        stdout(&o).contains("Art. 66 [from 2027-01-01]: ✓ national_registry"),
+        "{}",
+        stdout(&o)
     );
 }
 
@@ -201,22 +206,26 @@ fn decision_json_follows_the_contract() {
     assert_eq!(reg["article"], "66");
     assert!(reg.get("due").is_none());
     assert_eq!(d["values"]["foundation_model"], true);
-    // The same case after the (hypothetical) 4.1 draft takes effect: decided under 4.1-draft.
+    // The stdlib holds MAIL 4.0 only: years later, the case is still decided under 4.0.
     let later = norm(&[
         "eval",
         "stdlib/mail",
         "--facts",
         "examples/foreign_genai_2m_users.json",
         "--as-of",
-        "2027-01-15",
+        "2030-01-01",
         "--format",
         "json",
     ]);
-    assert_eq!(
-        json(&later)["law"]["version"],
-        "4.1-draft",
+    assert_eq!(json(&later)["law"]["version"], "4.0", "{}", stderr(&later));
+    // The hypothetical 4.1-draft amendment is an example of versions in time, loaded beside the
+    // stdlib only when asked for.
+    let o = norm(&["test", "stdlib", "examples/versions"]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("PASS Art. 66 (4.1-draft)"),
         "{}",
-        stderr(&later)
+        stdout(&o)
     );
     assert_eq!(d["values"]["on_negative_list"], false);
 }
@@ -366,7 +375,7 @@ fn expr_and_schema() {
     assert_eq!(code(&o), 1);
     assert!(
         stderr(&o).contains(
-            "2027-03-01 is outside the years the working-day calendar covers (2024–2026)"
+            "2027-03-01 + 1 working day starts in 2027, outside the years the working-day calendar covers (2024–2026): the calendar for 2027 is not loaded"
         ),
         "{}",
         stderr(&o)
@@ -490,7 +499,8 @@ fn missing_files_exit_1() {
 // ---- bad source -----------------------------------------------------------------------------
 
 fn check_file(name: &str, contents: impl AsRef<[u8]>) -> Output {
-    let dir = scratch(name);
+    let tmp = scratch(name);
+    let dir = tmp.path();
     let path = write(&dir.join("law.norm"), contents);
     norm(&["check", &path])
 }
@@ -592,7 +602,8 @@ fn type_errors_unknown_names_cycles_dates_and_ranges() {
 
 #[test]
 fn check_json_errors_are_an_error_object() {
-    let dir = scratch("json-errors");
+    let tmp = scratch("json-errors");
+    let dir = tmp.path();
     let path = write(
         &dir.join("law.norm"),
         "law t \"T\" version \"1\"\ndef a = nope\n",
@@ -610,22 +621,24 @@ fn check_json_errors_are_an_error_object() {
 
 // ---- bad data and facts ---------------------------------------------------------------------
 
-fn small_law(name: &str, data: &str) -> (PathBuf, String) {
-    let dir = scratch(name);
+fn small_law(name: &str, data: &str) -> (tempfile::TempDir, String) {
+    let tmp = scratch(name);
+    let dir = tmp.path();
     let _ = std::fs::create_dir_all(dir.join("law"));
     let _ = std::fs::create_dir_all(dir.join("data"));
     write(&dir.join("law/law.norm"), SMALL_LAW);
     write(&dir.join("data/limits.norm"), data);
     let law = dir.join("law").display().to_string();
-    (dir, law)
+    (tmp, law)
 }
 
 #[test]
 fn data_module_of_the_wrong_schema_is_refused() {
-    let (dir, law) = small_law(
+    let (tmp, law) = small_law(
         "wrong-schema",
         "data limitz version \"1\" effective 2026-01-01 { threshold = 3 }\n",
     );
+    let dir = tmp.path();
     let facts = write(&dir.join("f.json"), r#"{"actor": {"users": 5}}"#);
     let o = norm(&["eval", &law, "--facts", &facts, "--as-of", "2026-12-01"]);
     assert_eq!(code(&o), 1);
@@ -639,10 +652,11 @@ fn data_module_of_the_wrong_schema_is_refused() {
         "{}",
         stderr(&o)
     );
-    let (dir, law) = small_law(
+    let (tmp, law) = small_law(
         "wrong-type",
         "data limits version \"1\" effective 2026-01-01 { threshold = \"three\" }\n",
     );
+    let dir = tmp.path();
     let facts = write(&dir.join("f.json"), r#"{"actor": {"users": 5}}"#);
     let o = norm(&["eval", &law, "--facts", &facts, "--as-of", "2026-12-01"]);
     assert_eq!(code(&o), 1);
@@ -655,10 +669,11 @@ fn data_module_of_the_wrong_schema_is_refused() {
 
 #[test]
 fn data_in_force_follows_the_as_of_date() {
-    let (dir, law) = small_law(
+    let (tmp, law) = small_law(
         "versions",
         "data limits version \"1\" effective 2026-01-01 { threshold = 10 }\n",
     );
+    let dir = tmp.path();
     write(
         &dir.join("data/limits2.norm"),
         "data limits version \"2\" effective 2027-01-01 { threshold = 100 }\n",
@@ -704,16 +719,19 @@ fn data_in_force_follows_the_as_of_date() {
         json(&none)["error"]["message"]
             .as_str()
             .unwrap_or_default()
-            .contains("no data module `limits` is in force")
+            .contains("2025-06-01 is before the law's data apply: no version of `limits` is in force on that date. The first versions of the law's data modules: `limits` version 1 from 2026-01-01. Decide the case as of 2026-01-01 or later"),
+        "{}",
+        stdout(&none)
     );
 }
 
 #[test]
 fn bad_facts_name_the_json_path() {
-    let (dir, law) = small_law(
+    let (tmp, law) = small_law(
         "facts",
         "data limits version \"1\" effective 2026-01-01 { threshold = 10 }\n",
     );
+    let dir = tmp.path();
     let cases = [
         ("malformed", r#"{"actor": {"users": 5"#, "invalid JSON"),
         ("missing", r#"{"actor": {}}"#, "actor.users: missing field"),
@@ -750,7 +768,8 @@ fn bad_facts_name_the_json_path() {
 
 #[test]
 fn overflow_is_an_evaluation_error() {
-    let dir = scratch("overflow");
+    let tmp = scratch("overflow");
+    let dir = tmp.path();
     write(
         &dir.join("law.norm"),
         "law t \"T\" version \"1\"\nfact n: int\ndef doubled = n * 2\n",
@@ -773,7 +792,8 @@ fn overflow_is_an_evaluation_error() {
 
 #[test]
 fn as_of_before_the_law_takes_effect_is_an_error() {
-    let dir = scratch("not-in-force");
+    let tmp = scratch("not-in-force");
+    let dir = tmp.path();
     write(
         &dir.join("law.norm"),
         "law t \"T\" version \"1\" effective 2027-01-01\nfact x: bool\ndef y = x\n",
@@ -802,7 +822,8 @@ fn as_of_before_the_law_takes_effect_is_an_error() {
 
 #[test]
 fn fmt_rewrites_and_is_idempotent() {
-    let dir = scratch("fmt");
+    let tmp = scratch("fmt");
+    let dir = tmp.path();
     let path = write(
         &dir.join("law.norm"),
         "law  t \"T\"  version \"1\"\n// keep me\nfact   a:int\ndef b=a+1 // and me\n",
@@ -863,4 +884,346 @@ fn a_reader_that_stops_early_is_not_an_error() {
         String::from_utf8_lossy(&o.stderr)
     );
     assert!(!String::from_utf8_lossy(&o.stderr).contains("internal error"));
+}
+
+// ---- issue 10: defects a user meets ------------------------------------------------------
+
+/// A registry case whose ten working days run past the calendar's last year (2026).
+const DECEMBER_REGISTRY: &str = r#"{
+  "actor": {"is_provider": true, "registered_users": 50000, "registry_conditions_met_on": "2026-12-22"},
+  "system": {"category": "general_chatbot", "activity_in_prc": true, "generative": true},
+  "research": {"scientific_purpose": false},
+  "violation": {"violates_law": false}
+}"#;
+
+#[test]
+fn a_due_date_past_the_calendar_is_unknown_and_the_norm_still_applies() {
+    let tmp = scratch("calendar-cliff");
+    let facts = write(&tmp.path().join("f.json"), DECEMBER_REGISTRY);
+    let run = |engine: &str| {
+        let o = norm(&[
+            "eval",
+            "stdlib/mail",
+            "--facts",
+            &facts,
+            "--as-of",
+            "2026-12-23",
+            "--format",
+            "json",
+            "--engine",
+            engine,
+        ]);
+        assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+        json(&o)
+    };
+    let (jit, interp) = (run("jit"), run("interp"));
+    assert_eq!(jit, interp, "the engines disagree");
+    let norms = jit["norms"].as_array().cloned().unwrap_or_default();
+    let registry = norms
+        .iter()
+        .find(|n| n["id"] == "provincial_registry")
+        .unwrap_or_else(|| panic!("provincial_registry applies: {jit}"));
+    assert!(registry.get("due").is_none(), "{registry}");
+    let why = registry["due_unknown"].as_str().unwrap_or_default();
+    assert!(
+        why.contains("2026-12-22 + 10 working days") && why.contains("2027"),
+        "{why}"
+    );
+    let warning = jit["warnings"]
+        .as_array()
+        .and_then(|w| {
+            w.iter()
+                .find(|w| w["id"] == "calendar_year_missing")
+                .cloned()
+        })
+        .unwrap_or_else(|| panic!("a warning names the missing year: {jit}"));
+    let text = warning["text"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("no year 2027") && text.contains("provincial_registry"),
+        "{text}"
+    );
+    // The text output says so too, and exits 0.
+    let o = norm(&[
+        "eval",
+        "stdlib/mail",
+        "--facts",
+        &facts,
+        "--as-of",
+        "2026-12-23",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("due: unknown"), "{}", stdout(&o));
+    // `norm expr` keeps its error: there is no norm to keep.
+    let o = norm(&["expr", "2026-12-22 + 10 working days"]);
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    assert!(stderr(&o).contains("2027"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_date_before_the_laws_data_is_said_in_the_laws_terms() {
+    let o = norm(&[
+        "eval",
+        "stdlib/mail",
+        "--facts",
+        "examples/provincial_chatbot.json",
+        "--as-of",
+        "2025-06-01",
+    ]);
+    assert_eq!(code(&o), 1);
+    let err = stderr(&o);
+    assert!(
+        err.contains("2025-06-01 is before the law's data apply"),
+        "{err}"
+    );
+    assert!(err.contains("implementation_date = 2026-01-01"), "{err}");
+    assert!(err.contains("(Art. 114)"), "{err}");
+    assert!(
+        err.contains("Decide the case as of 2026-01-01 or later"),
+        "{err}"
+    );
+    // Not a rule file: the law's data, not the rule that first read it, is what is wrong.
+    assert!(!err.contains("ch3_oversight.norm"), "{err}");
+}
+
+#[test]
+fn hidden_files_editor_backups_and_dangling_symlinks_are_not_the_law() {
+    let tmp = scratch("hidden");
+    let (law_dir, data_dir) = (tmp.path().join("law"), tmp.path().join("data"));
+    for d in [&law_dir, &data_dir, &law_dir.join(".git")] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    write(&law_dir.join("law.norm"), SMALL_LAW);
+    write(
+        &data_dir.join("limits.norm"),
+        "data limits version \"1\" effective 2026-01-01 { threshold = 3 }\n",
+    );
+    // What editors and tools leave beside the law: none of it is read.
+    write(&law_dir.join("law.norm~"), "this is a backup, not Norm");
+    write(&law_dir.join("#law.norm#"), "an Emacs auto-save");
+    write(&law_dir.join(".law.norm.swp"), "a Vim swap file");
+    write(&law_dir.join(".git/old.norm"), "def nope = 1");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("user@host.1234:1700000000", law_dir.join(".#ch4.norm")).unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("/nonexistent/target.norm", law_dir.join("gone.norm")).unwrap();
+    let law = law_dir.display().to_string();
+    let o = norm(&["check", &law]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("1 data modules"), "{}", stdout(&o));
+    let facts = write(&tmp.path().join("f.json"), r#"{"actor": {"users": 5}}"#);
+    let o = norm(&["eval", &law, "--facts", &facts, "--as-of", "2026-12-01"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("obligation register"), "{}", stdout(&o));
+}
+
+/// The README's `norm` blocks are a law and its data module: they check, are formatted as
+/// `norm fmt` writes them, and their tests pass.
+#[test]
+fn the_readme_tour_checks_is_formatted_and_its_tests_pass() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let blocks: Vec<&str> = readme
+        .split("```norm\n")
+        .skip(1)
+        .filter_map(|b| b.split("```").next())
+        .collect();
+    assert!(blocks.len() >= 2, "the tour has a law and a data module");
+    let tmp = scratch("readme");
+    let (law_dir, data_dir) = (tmp.path().join("law"), tmp.path().join("data"));
+    std::fs::create_dir_all(&law_dir).unwrap();
+    std::fs::create_dir_all(&data_dir).unwrap();
+    for (i, b) in blocks.iter().enumerate() {
+        let dir = if b.starts_with("data ") {
+            &data_dir
+        } else {
+            &law_dir
+        };
+        let file = write(&dir.join(format!("block{i}.norm")), b);
+        let o = norm(&["fmt", "--check", &file]);
+        assert_eq!(code(&o), 0, "README block {i} is not formatted:\n{b}");
+    }
+    let law = law_dir.display().to_string();
+    let o = norm(&["check", &law]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    let o = norm(&["test", &law]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).ends_with("1 passed, 0 failed\n"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn check_test_and_eval_see_the_same_law_and_data() {
+    // A broken data module beside the law: every command sees it.
+    let tmp = scratch("one-rule");
+    let (law_dir, data_dir) = (tmp.path().join("mail"), tmp.path().join("data"));
+    std::fs::create_dir_all(&law_dir).unwrap();
+    std::fs::create_dir_all(&data_dir).unwrap();
+    write(&law_dir.join("law.norm"), SMALL_LAW);
+    write(
+        &law_dir.join("tests.norm"),
+        "test \"one\" {\n  given actor = { users: 5 }\n  expect obligation register\n}\n",
+    );
+    write(
+        &data_dir.join("limits.norm"),
+        "data limits version \"1\" effective 2026-01-01 { threshold = \"x\" }\n",
+    );
+    let law = law_dir.display().to_string();
+    let facts = write(&tmp.path().join("f.json"), r#"{"actor": {"users": 5}}"#);
+    for args in [
+        vec!["check", &law],
+        vec!["test", &law],
+        vec!["eval", &law, "--facts", &facts, "--as-of", "2026-12-01"],
+    ] {
+        let o = norm(&args);
+        assert_eq!(code(&o), 1, "{args:?}: {}{}", stdout(&o), stderr(&o));
+        assert!(
+            stderr(&o).contains("limits.norm"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
+    // Repaired, all three find the data beside the law.
+    write(
+        &data_dir.join("limits.norm"),
+        "data limits version \"1\" effective 2026-01-01 { threshold = 3 }\n",
+    );
+    let o = norm(&["check", &law]);
+    assert!(stdout(&o).contains("1 data modules"), "{}", stdout(&o));
+    let o = norm(&["test", &law]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).ends_with("1 passed, 0 failed\n"),
+        "{}",
+        stdout(&o)
+    );
+    let o = norm(&["eval", &law, "--facts", &facts, "--as-of", "2026-12-01"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    // The stdlib's law directory alone is tested with its data, as `norm test stdlib` is.
+    let o = norm(&["test", "stdlib/mail"]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+}
+
+#[test]
+fn one_file_of_a_law_is_refused_once_with_the_way_to_pass_it() {
+    for args in [
+        vec!["check", "stdlib/mail/ch4_providers.norm"],
+        vec![
+            "eval",
+            "stdlib/mail/ch4_providers.norm",
+            "--facts",
+            "examples/provincial_chatbot.json",
+        ],
+    ] {
+        let o = norm(&args);
+        assert_eq!(code(&o), 1, "{args:?}");
+        let err = stderr(&o);
+        assert_eq!(err.matches("error").count(), 1, "one diagnostic: {err}");
+        assert!(
+            err.contains("is one file of the law `mail` in `stdlib/mail`"),
+            "{err}"
+        );
+        assert!(
+            err.contains("pass the law's directory instead: `stdlib/mail`"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn why_not_in_text_prints_the_answer_alone() {
+    let o = norm(&[
+        "eval",
+        "stdlib/mail",
+        "--facts",
+        "examples/provincial_chatbot.json",
+        "--as-of",
+        "2026-12-01",
+        "--why-not",
+        "national_registry",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.starts_with("Why not obligation national_registry (Art. 66):"),
+        "{out}"
+    );
+    assert!(!out.contains("Norms that apply"), "{out}");
+}
+
+#[test]
+fn diagnostics_show_the_fact_you_need() {
+    let tmp = scratch("diag-facts");
+    // A failed expectation shows the values it read.
+    let law = write(
+        &tmp.path().join("law.norm"),
+        "law t \"T\" version \"1\"\nfact n: int\ndef double = n * 2\ntest \"double\" {\n  given n = 3\n  expect double == 7\n}\n",
+    );
+    let o = norm(&["test", &law]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        stderr(&o).contains("expected `double == 7` to hold, but it does not: `double` is 6"),
+        "{}",
+        stderr(&o)
+    );
+    // `norm fmt` on a file that is not UTF-8 says where.
+    let bad = write(
+        &tmp.path().join("bad.norm"),
+        b"law t \"T\" version \"1\"\n// caf\xe9\n",
+    );
+    let o = norm(&["fmt", &bad]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        stderr(&o).contains(":2:7: invalid byte at offset 28"),
+        "{}",
+        stderr(&o)
+    );
+    // With --format json the --as-of error keeps its hint.
+    let o = norm(&[
+        "eval",
+        "stdlib/mail",
+        "--facts",
+        "examples/provincial_chatbot.json",
+        "--as-of",
+        "2026-13-01",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code(&o), 1);
+    let msg = json(&o)["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(msg.contains("expected YYYY-MM-DD"), "{msg}");
+    // "an Actor", not "a Actor".
+    let facts = write(
+        &tmp.path().join("f.json"),
+        r#"{"actor": 3, "system": {}, "research": {}, "violation": {}}"#,
+    );
+    let o = norm(&[
+        "eval",
+        "stdlib/mail",
+        "--facts",
+        &facts,
+        "--as-of",
+        "2026-12-01",
+    ]);
+    assert!(
+        stderr(&o).contains("expected an object (Actor)"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn test_on_a_missing_path_does_not_pretend_it_ran() {
+    let o = norm(&["test", "no/such/dir"]);
+    assert_eq!(code(&o), 1);
+    assert!(!stdout(&o).contains("passed"), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("no such file or directory"),
+        "{}",
+        stderr(&o)
+    );
 }

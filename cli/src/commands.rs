@@ -29,7 +29,7 @@ fn as_of(arg: Option<&str>, format: Format) -> Result<Date, u8> {
         Some(s) => Date::parse(s).ok_or_else(|| {
             match format {
                 Format::Text => eprintln!("error: invalid --as-of date `{s}`: expected YYYY-MM-DD, a real day between years 0001 and 9999"),
-                Format::Json => print_json(&json!({"error": {"kind": "input", "message": format!("invalid --as-of date `{s}`")}})),
+                Format::Json => print_json(&json!({"error": {"kind": "input", "message": format!("invalid --as-of date `{s}`: expected YYYY-MM-DD, a real day between years 0001 and 9999")}})),
             }
             // A date is input (like the facts), not the shape of the command line: exit 1.
             INPUT
@@ -58,7 +58,7 @@ pub fn check(paths: &[PathBuf], format: Format, ir: bool) -> u8 {
     if let Some(code) = missing_paths(paths, format) {
         return code;
     }
-    let c = driver::compile(&FsLoader, paths);
+    let c = driver::compile_law(&FsLoader, paths, None);
     let code = report(&c.db, &c.diagnostics, format);
     if code != OK {
         return code;
@@ -214,7 +214,11 @@ pub fn eval(law: &Path, facts: &Path, opts: EvalOptions<'_>) -> u8 {
                         );
                     }
                 },
-                Format::Text => print_decision(&engine, &decision),
+                // `--why-not ID` asks one question: the answer alone.
+                Format::Text => match &decision.why_not {
+                    Some(w) => print_why_not(w),
+                    None => print_decision(&engine, &decision),
+                },
             }
             OK
         }
@@ -251,6 +255,26 @@ fn decide_error(engine: &Engine, facts: &Path, err: &DecideError, format: Format
     INPUT
 }
 
+/// `--why-not ID` in text: which condition failed, and what change would make the norm apply.
+fn print_why_not(w: &norm_runtime::why::WhyNot) {
+    outln!("Why not {} {} (Art. {}):", w.kind, w.norm, w.article);
+    match w.status {
+        "applies" => outln!("  it applies."),
+        "defeated" => outln!(
+            "  its conditions hold, but it is defeated by {}.",
+            w.defeated_by.join(", ")
+        ),
+        _ => {
+            for f in &w.failed {
+                outln!("  ✗ {}", f.condition);
+                if let Some(c) = &f.change {
+                    outln!("      {c}");
+                }
+            }
+        }
+    }
+}
+
 fn print_decision(engine: &Engine, d: &Decision) {
     let program = engine.program();
     let data: Vec<String> = d
@@ -285,6 +309,9 @@ fn print_decision(engine: &Engine, d: &Decision) {
             if let Some(due) = &n.due {
                 who.push(format!("due: {due}"));
             }
+            if n.due_unknown.is_some() {
+                who.push("due: unknown".to_string());
+            }
             outln!(
                 "  {} {} — {}{}",
                 n.kind,
@@ -298,6 +325,9 @@ fn print_decision(engine: &Engine, d: &Decision) {
             );
             if !n.text.is_empty() {
                 outln!("      {}", n.text);
+            }
+            if let Some(why) = &n.due_unknown {
+                outln!("      due date unknown: {why}");
             }
         }
     }
@@ -326,7 +356,11 @@ fn print_decision(engine: &Engine, d: &Decision) {
     if !d.warnings.is_empty() {
         outln!("\nWarnings:");
         for w in &d.warnings {
-            outln!("  {} — Art. {}: {}", w.id, w.article, w.text);
+            if w.article.is_empty() {
+                outln!("  {}: {}", w.id, w.text);
+            } else {
+                outln!("  {} — Art. {}: {}", w.id, w.article, w.text);
+            }
         }
     }
     if !d.conflicts.is_empty() {
@@ -349,24 +383,6 @@ fn print_decision(engine: &Engine, d: &Decision) {
                 other => other.to_string(),
             };
             outln!("  {k} = {shown}");
-        }
-    }
-    if let Some(w) = &d.why_not {
-        outln!("\nWhy not {} {} (Art. {}):", w.kind, w.norm, w.article);
-        match w.status {
-            "applies" => outln!("  it applies."),
-            "defeated" => outln!(
-                "  its conditions hold, but it is defeated by {}.",
-                w.defeated_by.join(", ")
-            ),
-            _ => {
-                for f in &w.failed {
-                    outln!("  ✗ {}", f.condition);
-                    if let Some(c) = &f.change {
-                        outln!("      {c}");
-                    }
-                }
-            }
         }
     }
     if let Some(ex) = &d.explanation {
@@ -449,14 +465,14 @@ fn print_decision(engine: &Engine, d: &Decision) {
 }
 
 pub fn test(paths: &[PathBuf], engine: TestEngine, coverage: bool) -> u8 {
+    // A run that cannot start prints no summary: `0 passed, 0 failed` would say it ran.
     if let Some(code) = missing_paths(paths, Format::Text) {
-        outln!("0 passed, 0 failed");
         return code;
     }
-    let mut c: Compilation = driver::compile(&FsLoader, paths);
+    let mut c: Compilation = driver::compile_law(&FsLoader, paths, None);
     let mut code = report(&c.db, &c.diagnostics, Format::Text);
     let Some(program) = c.program.take() else {
-        outln!("0 passed, 0 failed");
+        eprintln!("error: no test ran: the law did not compile");
         return INPUT;
     };
     let jit = match engine {
@@ -610,10 +626,15 @@ pub fn fmt(paths: &[PathBuf], check: bool) -> u8 {
     let mut code = OK;
     let mut unformatted = 0;
     for path in files {
-        let text = match std::fs::read(&path).map(String::from_utf8) {
+        let text = match std::fs::read(&path).map(norm_compiler::files::decode_utf8) {
             Ok(Ok(t)) => t,
-            Ok(Err(_)) => {
-                eprintln!("error: `{}` is not valid UTF-8", path.display());
+            Ok(Err((offset, line, col))) => {
+                // Where, as `norm check` says it.
+                eprintln!(
+                    "error: `{}` is not valid UTF-8\n = {}:{line}:{col}: invalid byte at offset {offset}\n = help: save the file as UTF-8",
+                    path.display(),
+                    path.display()
+                );
                 code = INPUT;
                 continue;
             }
@@ -652,22 +673,17 @@ pub fn fmt(paths: &[PathBuf], check: bool) -> u8 {
     if unformatted > 0 { INPUT } else { code }
 }
 
+/// The source files under `p`, by the loader's rule (hidden files and editor backups are not
+/// sources).
 fn collect_norm_files(p: &Path, out: &mut Vec<PathBuf>) {
-    if p.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path())
-            .collect();
-        entries.sort();
-        for e in entries {
-            if e.is_dir() || e.extension().is_some_and(|x| x == "norm") {
+    use norm_compiler::files::Loader;
+    match FsLoader.list_dir(p) {
+        Ok(Some(entries)) => {
+            for e in entries {
                 collect_norm_files(&e, out);
             }
         }
-    } else {
-        out.push(p.to_path_buf());
+        _ => out.push(p.to_path_buf()),
     }
 }
 
@@ -736,7 +752,7 @@ pub fn schema(law: &Path) -> u8 {
     if let Some(code) = missing_paths(&[law.to_path_buf()], Format::Text) {
         return code;
     }
-    let c = driver::compile(&FsLoader, &[law.to_path_buf()]);
+    let c = driver::compile_law(&FsLoader, &[law.to_path_buf()], None);
     let code = report(&c.db, &c.diagnostics, Format::Text);
     match &c.program {
         Some(p) if code == OK => {

@@ -93,6 +93,130 @@ pub fn compile(loader: &dyn Loader, paths: &[PathBuf]) -> Compilation {
     c
 }
 
+/// Which law and which data `paths` mean, compiled: the one rule every command follows (`check`,
+/// `test`, `eval`, `schema`, `diff`, and the embedding API through `Engine::load`).
+///
+/// - A directory is the law made of every source file beneath it; a file whose first
+///   declaration is `data NAME version …` is a data module, any other belongs to the law.
+/// - The data: `data` when given (`--data DIR`); else the data modules found among `paths`;
+///   else the data directory beside the law ([`default_data_dir`]).
+/// - One file of a law (a file without a `law` header, in a directory whose law header is in
+///   another file) is refused with one diagnostic that names the law's directory, rather than
+///   checked alone into a cascade of unknown names.
+pub fn compile_law(
+    loader: &dyn Loader,
+    paths: &[PathBuf],
+    data: Option<&[PathBuf]>,
+) -> Compilation {
+    if let [path] = paths
+        && let Some(d) = part_of_a_law(loader, path)
+    {
+        return Compilation {
+            diagnostics: vec![d],
+            ..Compilation::default()
+        };
+    }
+    let mut c = compile(loader, paths);
+    let data_paths: Vec<PathBuf> = match data {
+        // Given data replaces any found among the law's paths.
+        Some(d) => {
+            c.data.clear();
+            c.data_files.clear();
+            d.to_vec()
+        }
+        None if c.data_files.is_empty() => default_data_dir(loader, paths).into_iter().collect(),
+        None => Vec::new(),
+    };
+    if data_paths.is_empty() {
+        return c;
+    }
+    let Some(program) = c.program.take() else {
+        return c;
+    };
+    load_data_into(loader, &program, &mut c, &data_paths);
+    if !c.has_errors() {
+        c.program = Some(program);
+    }
+    c
+}
+
+/// The data directory of a law: `LAW/data`, else `LAW/../data` (the stdlib layout:
+/// `stdlib/mail` beside `stdlib/data`), where `LAW` is the first path (or its directory).
+pub fn default_data_dir(loader: &dyn Loader, law: &[PathBuf]) -> Option<PathBuf> {
+    let is_dir = |p: &Path| loader.list_dir(p).ok().flatten().is_some();
+    let first = law.first()?;
+    let dir = if is_dir(first) {
+        first.clone()
+    } else {
+        first.parent()?.to_path_buf()
+    };
+    let sibling = dir.parent().map(|p| p.join("data"));
+    [Some(dir.join("data")), sibling]
+        .into_iter()
+        .flatten()
+        .find(|c| is_dir(c))
+}
+
+/// Whether a source text begins with a `law` header (after comments and blank lines), and the
+/// law's name.
+pub fn law_header_name(text: &str) -> Option<&str> {
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with("//"))?;
+    let rest = line.strip_prefix("law")?;
+    if !rest.is_empty() && !rest.starts_with(char::is_whitespace) {
+        return None;
+    }
+    Some(rest.split_whitespace().next().unwrap_or(""))
+}
+
+/// Whether a source text begins with a data module (`data NAME version …`).
+fn is_data_text(text: &str) -> bool {
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with("//"))
+        .is_some_and(|l| l.starts_with("data ") && !l.starts_with("data schema"))
+}
+
+/// `path` is one file of a law whose header is in another file of its directory: the
+/// diagnostic that says so.
+fn part_of_a_law(loader: &dyn Loader, path: &Path) -> Option<Diagnostic> {
+    if !matches!(loader.list_dir(path), Ok(None)) {
+        return None;
+    }
+    let text = decode_utf8(loader.read(path).ok()?).ok()?;
+    if law_header_name(&text).is_some() || is_data_text(&text) {
+        return None;
+    }
+    let dir = path.parent()?;
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let entries = loader.list_dir(dir).ok()??;
+    let (header, name) = entries.iter().filter(|e| *e != path).find_map(|e| {
+        let t = decode_utf8(loader.read(e).ok()?).ok()?;
+        law_header_name(&t).map(|n| (e.clone(), n.to_string()))
+    })?;
+    Some(
+        Diagnostic::error(
+            "E0008",
+            format!(
+                "`{}` is one file of the law `{name}` in `{}`",
+                path.display(),
+                dir.display()
+            ),
+        )
+        .note(format!(
+            "the law's header is in `{}`; a law is all of its files, and one file alone refers to names the others declare",
+            header.display()
+        ))
+        .help(format!("pass the law's directory instead: `{}`", dir.display())),
+    )
+}
+
 /// Parses and checks data files against an already compiled law (for `--data DIR`).
 pub fn load_data(
     loader: &dyn Loader,
@@ -104,12 +228,25 @@ pub fn load_data(
         db: std::mem::take(db),
         ..Compilation::default()
     };
+    load_data_into(loader, program, &mut c, paths);
+    *db = c.db;
+    (c.data, c.diagnostics)
+}
+
+/// Loads the data modules under `paths` into `c`, checked against `program`.
+fn load_data_into(loader: &dyn Loader, program: &Program, c: &mut Compilation, paths: &[PathBuf]) {
     let mut seen = HashSet::new();
     let mut queue: Vec<(PathBuf, Option<Span>)> = paths.iter().map(|p| (p.clone(), None)).collect();
+    let mut files = Compilation {
+        db: std::mem::take(&mut c.db),
+        ..Compilation::default()
+    };
     while let Some((path, from)) = queue.pop() {
-        load_path(loader, &path, from, &mut c, &mut seen, &mut queue);
+        load_path(loader, &path, from, &mut files, &mut seen, &mut queue);
     }
-    for f in &c.law_files {
+    c.db = std::mem::take(&mut files.db);
+    c.diagnostics.append(&mut files.diagnostics);
+    for f in &files.law_files {
         let span = Span::new(f.id, 0, 0);
         c.diagnostics.push(
             Diagnostic::error("E0171", "not a data module")
@@ -117,15 +254,14 @@ pub fn load_data(
                 .help("a data directory holds files that begin with `data NAME version \"…\" effective DATE`"),
         );
     }
-    c.data_files.sort_by_key(|f| f.id);
-    for f in &c.data_files {
+    files.data_files.sort_by_key(|f| f.id);
+    for f in &files.data_files {
         let (modules, diags) = check::check_data_file(program, &f.ast);
         c.data.extend(modules);
         c.diagnostics.extend(diags);
     }
-    check_duplicate_modules(&mut c);
-    *db = c.db;
-    (c.data, c.diagnostics)
+    c.data_files.append(&mut files.data_files);
+    check_duplicate_modules(c);
 }
 
 fn check_duplicate_modules(c: &mut Compilation) {

@@ -120,6 +120,18 @@ pub trait Loader {
     }
 }
 
+/// Whether a directory entry may be part of a law, by its name alone: hidden entries (`.git`,
+/// Emacs's `.#ch4.norm` lock links, Vim's `.ch4.norm.swp`) and editor backups (`ch4.norm~`,
+/// `#ch4.norm#`) never are; of files, only `.norm` files are. Every loader that lists
+/// directories (the CLI's, the language server's) applies this one rule.
+pub fn is_source_entry(name: &str, is_dir: bool) -> bool {
+    if name.starts_with('.') || name.starts_with('#') || name.ends_with('~') || name.ends_with('#')
+    {
+        return false;
+    }
+    is_dir || name.ends_with(".norm")
+}
+
 /// Decodes a file's bytes as UTF-8, or says where the first invalid byte is (1-based line and
 /// column of the valid prefix).
 pub fn decode_utf8(bytes: Vec<u8>) -> Result<String, (usize, usize, usize)> {

@@ -61,6 +61,9 @@ pub struct NormOut {
     pub authority: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub due: Option<String>,
+    /// Why the due date could not be computed (the norm applies all the same).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_unknown: Option<String>,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub text: String,
 }
@@ -84,6 +87,9 @@ pub struct PenaltyOut {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct WarningOut {
     pub id: String,
+    /// The article the warning is about; empty (omitted) for a warning about the data, such as
+    /// a calendar year that is missing.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub article: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paragraph: Option<u32>,
@@ -178,6 +184,8 @@ pub struct Decided {
     pub applies: Vec<bool>,
     /// Per norm that applies: its due date, unless it has none or needs a fact not given.
     pub due: Vec<Option<Value>>,
+    /// Per norm that applies: why its due date could not be computed (outside the calendar).
+    pub due_unknown: Vec<Option<crate::interp::CalendarGap>>,
     /// Per penalty that applies: its minimum and maximum fine.
     pub fines: Vec<Option<(Value, Value)>>,
     /// Per definition: its value.
@@ -203,6 +211,64 @@ pub fn law_in_force(program: &Program, as_of: Date) -> Result<(), EvalError> {
         ),
         span: None,
         related: Vec::new(),
+        calendar_year: None,
+    })
+}
+
+/// A date before the law's data: when some data module of the law has versions, none of them
+/// yet in force on `as_of`, the error says so in the law's terms (the date, and the first date
+/// from which each module applies, with the dates it sets, such as the commencement module's
+/// implementation date) instead of naming the rule that first read the missing module.
+pub fn before_the_data(
+    program: &Program,
+    modules: &[DataModule],
+    as_of: Date,
+) -> Option<EvalError> {
+    let mut early = Vec::new();
+    let mut first = Vec::new();
+    for (s, schema) in program.schemas.iter().enumerate() {
+        let versions: Vec<&DataModule> =
+            modules.iter().filter(|m| m.schema as usize == s).collect();
+        let Some(m) = versions.iter().min_by_key(|m| m.effective) else {
+            continue;
+        };
+        let dates: Vec<String> = schema
+            .fields
+            .iter()
+            .zip(&m.values)
+            .filter_map(|(f, v)| match v {
+                Value::Date(d) => Some(match f.doc.first() {
+                    Some(doc) => format!("{} = {d} ({})", f.name, doc.trim()),
+                    None => format!("{} = {d}", f.name),
+                }),
+                _ => None,
+            })
+            .collect();
+        let sets = if dates.is_empty() {
+            String::new()
+        } else {
+            format!(", which sets {}", dates.join(", "))
+        };
+        first.push(format!(
+            "`{}` version {} from {}{sets}",
+            m.name, m.version, m.effective
+        ));
+        if m.effective > as_of {
+            early.push((m.effective, m.name.clone()));
+        }
+    }
+    let (start, _) = early.iter().min()?;
+    let names: Vec<String> = early.iter().map(|(_, n)| format!("`{n}`")).collect();
+    Some(EvalError {
+        kind: crate::interp::EvalErrorKind::MissingData,
+        message: format!(
+            "{as_of} is before the law's data apply: no version of {} is in force on that date. The first versions of the law's data modules: {}. Decide the case as of {start} or later",
+            names.join(", "),
+            first.join("; ")
+        ),
+        span: None,
+        related: Vec::new(),
+        calendar_year: None,
     })
 }
 
@@ -251,6 +317,20 @@ pub struct Outcome<'p> {
 }
 
 pub fn evaluate<'p>(
+    program: &'p Program,
+    facts: Vec<Value>,
+    modules: &[DataModule],
+    as_of: Date,
+) -> Result<Outcome<'p>, EvalError> {
+    evaluate_in(program, facts, modules, as_of).map_err(|e| match e.kind {
+        crate::interp::EvalErrorKind::MissingData => {
+            before_the_data(program, modules, as_of).unwrap_or(e)
+        }
+        _ => e,
+    })
+}
+
+fn evaluate_in<'p>(
     program: &'p Program,
     facts: Vec<Value>,
     modules: &[DataModule],
@@ -326,6 +406,7 @@ pub fn decide(
 pub fn finish(program: &Program, out: &mut Outcome<'_>) -> Result<Decided, EvalError> {
     let n = program.norms.len();
     let mut due = vec![None; n];
+    let mut due_unknown = vec![None; n];
     let mut fines = vec![None; n];
     for i in decision_order(program) {
         let Some(norm) = program.norms.get(i) else {
@@ -353,6 +434,18 @@ pub fn finish(program: &Program, out: &mut Outcome<'_>) -> Result<Decided, EvalE
                             }
                         }
                         Err(e) if e.kind == crate::interp::EvalErrorKind::MissingFact => {}
+                        // A due date past the calendar's years is unknown, with the reason;
+                        // the norm still applies (DESIGN §6, `due_unknown`).
+                        Err(e) if e.kind == crate::interp::EvalErrorKind::OutsideCalendar => {
+                            if let (Some(slot), Some(year)) =
+                                (due_unknown.get_mut(i), e.calendar_year)
+                            {
+                                *slot = Some(crate::interp::CalendarGap {
+                                    year,
+                                    message: e.message,
+                                });
+                            }
+                        }
                         Err(e) => return Err(e),
                     }
                 }
@@ -363,6 +456,7 @@ pub fn finish(program: &Program, out: &mut Outcome<'_>) -> Result<Decided, EvalE
         applicable: out.applicable.clone(),
         applies: out.applies.clone(),
         due,
+        due_unknown,
         fines,
         defs: out.env.defs.clone(),
     })
@@ -452,10 +546,12 @@ pub fn build(
                 addressee: role(n.addressee),
                 authority: authority(n.authority),
                 due: d.due.get(i).cloned().flatten().map(|v| v.to_string()),
+                due_unknown: d.due_unknown.get(i).cloned().flatten().map(|g| g.message),
                 text: n.text.clone(),
             }),
         }
     }
+    calendar_warnings(program, selected, d, &mut decision);
     for (a, b) in conflicts(program, &d.applies) {
         let (Some(na), Some(nb)) = (program.norms.get(a as usize), program.norms.get(b as usize))
         else {
@@ -483,6 +579,47 @@ pub fn build(
         }
     }
     decision
+}
+
+/// One warning per calendar year the due dates needed and the working-day calendar lacks.
+fn calendar_warnings(
+    program: &Program,
+    selected: &[Option<&DataModule>],
+    d: &Decided,
+    decision: &mut Decision,
+) {
+    let mut years: Vec<(i32, Vec<String>)> = Vec::new();
+    for i in decision_order(program) {
+        let (Some(Some(gap)), Some(n)) = (d.due_unknown.get(i), program.norms.get(i)) else {
+            continue;
+        };
+        let mut cite = format!("`{}` (Art. {}", n.id, article_number(program, n));
+        if let Some(p) = n.paragraph {
+            cite.push_str(&format!("({p})"));
+        }
+        cite.push(')');
+        match years.iter_mut().find(|(y, _)| *y == gap.year) {
+            Some((_, norms)) => norms.push(cite),
+            None => years.push((gap.year, vec![cite])),
+        }
+    }
+    let calendar = selected
+        .iter()
+        .flatten()
+        .find(|m| m.calendar.is_some())
+        .map(|m| format!("(data module `{}` version {})", m.name, m.version))
+        .unwrap_or_else(|| "the working-day calendar".to_string());
+    for (year, norms) in years {
+        decision.warnings.push(WarningOut {
+            id: "calendar_year_missing".to_string(),
+            article: String::new(),
+            paragraph: None,
+            text: format!(
+                "The working-day calendar {calendar} has no year {year}: the due date of {} is unknown until a version of the calendar module covering {year} (the State Council's holiday arrangements) is loaded.",
+                norms.join(", ")
+            ),
+        });
+    }
 }
 
 pub fn explain_all(
@@ -638,7 +775,8 @@ fn conjuncts(e: &Expr) -> Vec<&Expr> {
 }
 
 /// The facts, data fields and definitions an expression reads (outermost field chains).
-fn collect_leaves<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+/// The facts, data and definitions an expression reads (with repeats), in reading order.
+pub(crate) fn collect_leaves<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
     match &e.kind {
         ExprKind::Fact(_) | ExprKind::Data(..) | ExprKind::Def(_) => out.push(e),
         ExprKind::Field(base, _) if base.is_case_value() => out.push(e),

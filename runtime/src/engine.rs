@@ -44,7 +44,14 @@ impl Loader for FsLoader {
         let mut entries = Vec::new();
         for e in std::fs::read_dir(path)? {
             let p = e?.path();
-            if p.is_dir() || p.extension().is_some_and(|x| x == "norm") {
+            let Some(name) = p.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            // `metadata` follows symlinks: a dangling one (Emacs's lock link) is no source.
+            let Ok(meta) = std::fs::metadata(&p) else {
+                continue;
+            };
+            if norm_compiler::files::is_source_entry(name, meta.is_dir()) {
                 entries.push(p);
             }
         }
@@ -188,29 +195,14 @@ impl Engine {
         data: Option<&[PathBuf]>,
         kind: EngineKind,
     ) -> Result<Engine, LoadError> {
-        let mut c = driver::compile(loader, law);
+        let mut c = driver::compile_law(loader, law, data);
         let Some(program) = c.program.take() else {
             return Err(LoadError {
                 db: c.db,
                 diagnostics: c.diagnostics,
             });
         };
-        let mut modules = c.data;
-        let data_paths: Vec<PathBuf> = match data {
-            Some(d) => d.to_vec(),
-            None if modules.is_empty() => default_data_dir(loader, law).into_iter().collect(),
-            None => Vec::new(),
-        };
-        if !data_paths.is_empty() {
-            let (more, diags) = driver::load_data(loader, &program, &mut c.db, &data_paths);
-            if diags.iter().any(Diagnostic::is_error) {
-                return Err(LoadError {
-                    db: c.db,
-                    diagnostics: diags,
-                });
-            }
-            modules.extend(more);
-        }
+        let modules = c.data;
         match Snapshot::new(program, modules, c.db, kind) {
             Ok(s) => Ok(Engine {
                 snapshot: Arc::new(s),
@@ -348,22 +340,6 @@ impl Engine {
         });
         DecideError::Evaluation { error, location }
     }
-}
-
-/// `LAW/data`, else `LAW/../data` (the stdlib layout: `stdlib/mail` beside `stdlib/data`).
-fn default_data_dir(loader: &dyn Loader, law: &[PathBuf]) -> Option<PathBuf> {
-    let is_dir = |p: &Path| loader.list_dir(p).ok().flatten().is_some();
-    let first = law.first()?;
-    let dir = if is_dir(first) {
-        first.clone()
-    } else {
-        first.parent()?.to_path_buf()
-    };
-    let sibling = dir.parent().map(|p| p.join("data"));
-    [Some(dir.join("data")), sibling]
-        .into_iter()
-        .flatten()
-        .find(|c| is_dir(c))
 }
 
 #[cfg(test)]

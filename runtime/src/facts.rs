@@ -107,13 +107,17 @@ pub fn all_defaults(types: &Types, ty: &Ty) -> Option<Value> {
 }
 
 fn a(types: &Types, ty: &Ty) -> String {
-    let s = types.show(ty);
-    let art = if s.starts_with(['a', 'e', 'i', 'o', 'u']) {
-        "an"
-    } else {
-        "a"
-    };
-    format!("{art} {s}")
+    with_article(&types.show(ty))
+}
+
+/// `a Category`, `an Actor`, `an int`: the indefinite article by the word's first letter,
+/// whatever its case.
+pub fn with_article(word: &str) -> String {
+    let vowel = word
+        .chars()
+        .next()
+        .is_some_and(|c| matches!(c.to_ascii_lowercase(), 'a' | 'e' | 'i' | 'o' | 'u'));
+    format!("{} {word}", if vowel { "an" } else { "a" })
 }
 
 fn describe(v: &Json) -> String {
@@ -245,12 +249,12 @@ fn read(types: &Types, ty: &Ty, v: &Json, path: &str, errors: &mut Vec<FactError
                             Some(x) => format!("did you mean {x:?}?"),
                             None => format!("one of {}", def.variants.join(", ")),
                         };
-                        fail(format!("{s:?} is not a {}; {hint}", def.name))
+                        fail(format!("{s:?} is not {}; {hint}", with_article(&def.name)))
                     }
                 },
                 _ => fail(format!(
-                    "expected a {} (one of {}), found {}",
-                    def.name,
+                    "expected {} (one of {}), found {}",
+                    with_article(&def.name),
                     def.variants.join(", "),
                     describe(v)
                 )),

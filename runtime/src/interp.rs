@@ -44,6 +44,9 @@ pub struct EvalError {
     /// Further spans (e.g. the other side of a conflict).
     #[serde(skip)]
     pub related: Vec<Span>,
+    /// For an error outside the working-day calendar: the calendar year that is missing.
+    #[serde(skip)]
+    pub calendar_year: Option<i32>,
 }
 
 impl EvalError {
@@ -53,7 +56,90 @@ impl EvalError {
             message: message.into(),
             span: Some(span),
             related: Vec::new(),
+            calendar_year: None,
         }
+    }
+
+    /// The error of a working-day computation the calendar in force cannot answer.
+    pub fn outside_calendar(gap: CalendarGap, span: Span) -> EvalError {
+        EvalError {
+            calendar_year: Some(gap.year),
+            ..EvalError::new(EvalErrorKind::OutsideCalendar, gap.message, span)
+        }
+    }
+}
+
+/// A working-day computation the calendar in force cannot answer: why, in the law's terms, and
+/// the calendar year whose publication would answer it. Both engines word it with these
+/// functions, so their decisions agree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CalendarGap {
+    pub year: i32,
+    pub message: String,
+}
+
+fn covered(cal: &WorkingDayCalendar) -> String {
+    if cal.first_year == cal.last_year {
+        cal.first_year.to_string()
+    } else {
+        format!("{}–{}", cal.first_year, cal.last_year)
+    }
+}
+
+/// `d ± n working days` (`n` signed) failed with `err` on `cal`.
+pub fn working_days_gap(
+    cal: &WorkingDayCalendar,
+    d: Date,
+    n: i64,
+    err: CalendarError,
+) -> CalendarGap {
+    let sign = if n < 0 { '-' } else { '+' };
+    let count = Value::WorkingDays(n.saturating_abs());
+    match err {
+        CalendarError::StartOutside(day) => CalendarGap {
+            year: day.ymd().0,
+            message: format!(
+                "{d} {sign} {count} starts in {}, outside the years the working-day calendar covers ({}): the calendar for {} is not loaded",
+                day.ymd().0,
+                covered(cal),
+                day.ymd().0
+            ),
+        },
+        CalendarError::ResultOutside => {
+            let year = if n < 0 {
+                cal.first_year - 1
+            } else {
+                cal.last_year + 1
+            };
+            CalendarGap {
+                year,
+                message: format!(
+                    "{d} {sign} {count} ends in {year}, outside the years the working-day calendar covers ({}): the calendar for {year} is not loaded",
+                    covered(cal)
+                ),
+            }
+        }
+    }
+}
+
+/// A period ending on `last` (moved past days off) could not be placed on `cal`.
+pub fn period_end_gap(cal: &WorkingDayCalendar, last: Date) -> CalendarGap {
+    let (year, place) = match cal.is_working_day(last) {
+        None => (last.ymd().0, String::new()),
+        Some(_) => (
+            cal.last_year + 1,
+            format!(
+                ", a day off, and the next working day falls in {}",
+                cal.last_year + 1
+            ),
+        ),
+    };
+    CalendarGap {
+        year,
+        message: format!(
+            "the period ends on {last}{place}, outside the years the working-day calendar covers ({}): the calendar for {year} is not loaded",
+            covered(cal)
+        ),
     }
 }
 
@@ -362,16 +448,7 @@ impl<'p> Env<'p> {
                 };
                 let last = d.add_duration(p).ok_or_else(|| date_range(e.span))?;
                 let cal = self.calendar(*schema, e.span)?;
-                let outside = || {
-                    EvalError::new(
-                        EvalErrorKind::OutsideCalendar,
-                        format!(
-                            "the period ends on {last}, outside the years the working-day calendar covers ({}–{})",
-                            cal.first_year, cal.last_year
-                        ),
-                        e.span,
-                    )
-                };
+                let outside = || EvalError::outside_calendar(period_end_gap(&cal, last), e.span);
                 match cal.is_working_day(last) {
                     Some(true) => Ok(Value::Date(last)),
                     Some(false) => cal.add(last, 1).map(Value::Date).map_err(|_| outside()),
@@ -394,19 +471,8 @@ impl<'p> Env<'p> {
                 } else {
                     n
                 };
-                let sign = if *backwards { '-' } else { '+' };
                 cal.add(d, signed).map(Value::Date).map_err(|err| {
-                    let covered = format!("{}–{}", cal.first_year, cal.last_year);
-                    let message = match err {
-                        CalendarError::StartOutside(day) => {
-                            format!("{day} is outside the years the working-day calendar covers ({covered})")
-                        }
-                        CalendarError::ResultOutside => format!(
-                            "{d} {sign} {} falls outside the years the working-day calendar covers ({covered})",
-                            Value::WorkingDays(n.abs())
-                        ),
-                    };
-                    EvalError::new(EvalErrorKind::OutsideCalendar, message, e.span)
+                    EvalError::outside_calendar(working_days_gap(&cal, d, signed, err), e.span)
                 })
             }
             ExprKind::ToDecimal(x) => match self.eval(x)? {

@@ -157,13 +157,36 @@ pub fn run_test(
             }
             Expect::Holds { expr, span } => match eval_bool(&mut out.env, expr) {
                 Ok(true) => {}
-                Ok(false) => result.failures.push((
-                    *span,
-                    format!(
-                        "expected `{}` to hold, but it does not",
-                        program.show_expr(expr)
-                    ),
-                )),
+                Ok(false) => {
+                    // The values the expectation read, so the failure shows the fact it turned on.
+                    let mut leaves = Vec::new();
+                    crate::decision::collect_leaves(expr, &mut leaves);
+                    let mut shown: Vec<String> = Vec::new();
+                    for leaf in leaves {
+                        let name = program.show_expr(leaf);
+                        if shown
+                            .iter()
+                            .any(|s| s.starts_with(&format!("`{name}` is ")))
+                        {
+                            continue;
+                        }
+                        if let Ok(v) = out.env.eval(leaf) {
+                            shown.push(format!("`{name}` is {v}"));
+                        }
+                    }
+                    let values = if shown.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", shown.join(", "))
+                    };
+                    result.failures.push((
+                        *span,
+                        format!(
+                            "expected `{}` to hold, but it does not{values}",
+                            program.show_expr(expr)
+                        ),
+                    ))
+                }
                 Err(e) => result
                     .failures
                     .push((*span, format!("evaluation failed: {}", e.message))),

@@ -740,7 +740,13 @@ fn check_program(seed: u64, cal: &str, stats: &mut Stats) -> Result<usize, TestC
             }
             (Err(e), Err((kind, span))) => {
                 prop_assert_eq!(&e.kind, kind, "{}", context());
-                prop_assert_eq!(&e.span, span, "{}", context());
+                // A date before the law's data is worded in the law's terms, with no span into
+                // the rule that first read the missing module; compiled code still locates it.
+                let before_data = e.kind == norm_runtime::interp::EvalErrorKind::MissingData
+                    && decision::before_the_data(&program, &data, as_of).is_some();
+                if !before_data {
+                    prop_assert_eq!(&e.span, span, "{}", context());
+                }
                 *stats.errors.entry(format!("{kind:?}")).or_default() += 1;
             }
             _ => prop_assert!(

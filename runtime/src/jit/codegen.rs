@@ -1108,7 +1108,8 @@ impl<'a, 'f> Gen<'a, 'f> {
         Ok(())
     }
 
-    /// A due date: known (1) with its value, or unknown (0) when it needs an absent fact.
+    /// A due date: known (1) with its value, or unknown: 0 when it needs an absent fact, 2 when
+    /// it falls outside the working-day calendar.
     fn due(&mut self, d: &Expr, off: i32) -> R<()> {
         let kv = self.b.declare_var(types::I64);
         let sv = self.b.declare_var(types::I64);
@@ -1134,12 +1135,31 @@ impl<'a, 'f> Gen<'a, 'f> {
             kind,
             host::status_of(&EvalErrorKind::MissingFact) as i64,
         );
-        let (fatal, unknown) = (self.b.create_block(), self.b.create_block());
-        self.b.ins().brif(missing, unknown, &[], fatal, &[]);
+        let outside = self.b.ins().icmp_imm_s(
+            IntCC::Equal,
+            kind,
+            host::status_of(&EvalErrorKind::OutsideCalendar) as i64,
+        );
+        let (fatal, unknown, not_missing, calendar) = (
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+        );
+        self.b.ins().brif(missing, unknown, &[], not_missing, &[]);
+        self.b.seal_block(not_missing);
+        self.b.switch_to_block(not_missing);
+        self.b.ins().brif(outside, calendar, &[], fatal, &[]);
         self.b.seal_block(fatal);
         self.b.seal_block(unknown);
+        self.b.seal_block(calendar);
         self.b.switch_to_block(fatal);
         self.error_exit(kind, site);
+        // Past the calendar's years: unknown (2), its reason recorded by the host helper.
+        self.b.switch_to_block(calendar);
+        let two = self.b.ins().iconst(types::I64, 2);
+        self.b.ins().store(flags(), two, out, off);
+        self.b.ins().jump(done, &[]);
         self.b.switch_to_block(unknown);
         self.b.ins().jump(done, &[]);
         self.b.seal_block(done);

@@ -84,6 +84,9 @@ pub struct Host<'a> {
     pub selected: &'a [Option<usize>],
     /// Values built during the call (struct and collection results).
     pub arena: Packed,
+    /// Working-day computations the calendar could not answer, in the order they failed: each
+    /// is the reason of the next due date compiled code marks unknown for the calendar.
+    pub calendar_gaps: Vec<interp::CalendarGap>,
 }
 
 /// The status code of an error kind (0 is success).
@@ -468,7 +471,7 @@ pub unsafe extern "C" fn norm_working_days(
 ) -> u64 {
     guarded(|| {
         // SAFETY: as in `norm_generic`.
-        let host = unsafe { &*(*ctx).host };
+        let host = unsafe { &mut *(*ctx).host };
         let Some(cal) = calendar(host, schema) else {
             return status_of(&EvalErrorKind::MissingData);
         };
@@ -481,7 +484,11 @@ pub unsafe extern "C" fn norm_working_days(
                 unsafe { out.write(i64::from(r.days_since_epoch())) };
                 0
             }
-            Err(_) => status_of(&EvalErrorKind::OutsideCalendar),
+            Err(err) => {
+                let gap = interp::working_days_gap(cal, d, n, err);
+                host.calendar_gaps.push(gap);
+                status_of(&EvalErrorKind::OutsideCalendar)
+            }
         }
     })
 }
@@ -502,7 +509,7 @@ pub unsafe extern "C" fn norm_period_end(
 ) -> u64 {
     guarded(|| {
         // SAFETY: as in `norm_generic`.
-        let host = unsafe { &*(*ctx).host };
+        let host = unsafe { &mut *(*ctx).host };
         let Some(d) = Date::from_days(start) else {
             return INTERNAL;
         };
@@ -512,13 +519,15 @@ pub unsafe extern "C" fn norm_period_end(
         let Some(cal) = calendar(host, schema) else {
             return status_of(&EvalErrorKind::MissingData);
         };
-        let r = match cal.is_working_day(last) {
-            Some(true) => last,
-            Some(false) => match cal.add(last, 1) {
-                Ok(r) => r,
-                Err(_) => return status_of(&EvalErrorKind::OutsideCalendar),
-            },
-            None => return status_of(&EvalErrorKind::OutsideCalendar),
+        let placed = match cal.is_working_day(last) {
+            Some(true) => Some(last),
+            Some(false) => cal.add(last, 1).ok(),
+            None => None,
+        };
+        let Some(r) = placed else {
+            let gap = interp::period_end_gap(cal, last);
+            host.calendar_gaps.push(gap);
+            return status_of(&EvalErrorKind::OutsideCalendar);
         };
         // SAFETY: compiled code reserved one word at `out`.
         unsafe { out.write(i64::from(r.days_since_epoch())) };

@@ -243,6 +243,7 @@ impl JitProgram {
             message,
             span,
             related: Vec::new(),
+            calendar_year: None,
         };
         let packed = self.pack_facts(facts).ok_or_else(|| {
             internal(
@@ -359,6 +360,7 @@ impl JitProgram {
             modules,
             selected,
             arena: Packed::default(),
+            calendar_gaps: Vec::new(),
         };
         let mut ctx = Ctx {
             facts: facts.ptr(),
@@ -388,7 +390,7 @@ impl JitProgram {
     fn read(
         &self,
         program: &Program,
-        _host: &mut Host<'_>,
+        host: &mut Host<'_>,
         out: &[u64],
         as_of: Date,
     ) -> Option<Decided> {
@@ -398,6 +400,7 @@ impl JitProgram {
             applicable: Vec::new(),
             applies: Vec::new(),
             due: Vec::new(),
+            due_unknown: vec![None; program.norms.len()],
             fines: Vec::new(),
             defs: Vec::new(),
         };
@@ -413,6 +416,7 @@ impl JitProgram {
             d.defs
                 .push(Some(unsafe { host::read_words(types, &def.ty, w) }?));
         }
+        let mut calendar_unknown = Vec::new();
         for (i, n) in program.norms.iter().enumerate() {
             let a = at(*self.plan.applies.get(i)?, 2)?;
             let applies = a.first()? & 0xff != 0;
@@ -421,9 +425,13 @@ impl JitProgram {
             let mut due = None;
             if let (true, Some(Some(off)), Some(e)) = (applies, self.plan.due.get(i), &n.due) {
                 let w = at(*off, 1 + words(types, &e.ty))?;
-                if w.first()? & 1 == 1 {
-                    // SAFETY: as above.
-                    due = Some(unsafe { host::read_words(types, &e.ty, w.get(1..)?) }?);
+                match w.first()? {
+                    1 => {
+                        // SAFETY: as above.
+                        due = Some(unsafe { host::read_words(types, &e.ty, w.get(1..)?) }?);
+                    }
+                    2 => calendar_unknown.push(i),
+                    _ => {}
                 }
             }
             d.due.push(due);
@@ -440,6 +448,21 @@ impl JitProgram {
                 fine = Some((min, max));
             }
             d.fines.push(fine);
+        }
+        // Due dates were computed in the Decision's order, and each one marked unknown for the
+        // calendar recorded its reason in that order.
+        if calendar_unknown.len() != host.calendar_gaps.len() {
+            return None;
+        }
+        if !calendar_unknown.is_empty() {
+            let order = decision::decision_order(program);
+            calendar_unknown.sort_by_key(|i| order.iter().position(|j| j == i));
+            for (i, gap) in calendar_unknown
+                .into_iter()
+                .zip(host.calendar_gaps.drain(..))
+            {
+                *d.due_unknown.get_mut(i)? = Some(gap);
+            }
         }
         Some(d)
     }
