@@ -48,8 +48,9 @@ impl Drop for Code {
     }
 }
 
-/// A program compiled to native code, with everything the code refers to.
-pub struct JitProgram {
+/// The machine code of a program with everything it points to; shared by every
+/// [`JitProgram`] made from it with other data ([`JitProgram::with_data`]).
+struct Compiled {
     // Field order matters: `code` is dropped before the constants it points to.
     _code: Code,
     entry: Entry,
@@ -57,7 +58,14 @@ pub struct JitProgram {
     layout: CaseLayout,
     /// Constants the code points to (texts, packed collections and structs).
     _consts: Packed,
-    /// The data modules it was compiled with, packed, in the same order.
+}
+
+/// A program compiled to native code, with the data modules it runs with, packed. The code
+/// depends on the law and the data schemas only, never on a module's values: new data is
+/// repacked, not recompiled.
+pub struct JitProgram {
+    compiled: std::sync::Arc<Compiled>,
+    /// The data modules it runs with, packed, in the same order.
     modules: Vec<Packed>,
 }
 
@@ -204,27 +212,31 @@ impl JitProgram {
         // SAFETY: `decide` was defined above with signature (i64) -> i64, which on this
         // target is the C ABI of `extern "C" fn(*mut Ctx) -> u64`.
         let entry: Entry = unsafe { std::mem::transmute::<*const u8, Entry>(ptr) };
-        let mut packed = Vec::with_capacity(modules.len());
-        for m in modules {
-            let (offsets, layouts, size) = layout
-                .schemas
-                .get(m.schema as usize)
-                .ok_or("a data module of an unknown schema")?;
-            let slots: Vec<_> = offsets
-                .iter()
-                .copied()
-                .zip(layouts.iter().cloned())
-                .collect();
-            packed.push(pack(&slots, &m.values, *size).ok_or("a data module does not pack")?);
-        }
-        Ok(JitProgram {
+        let compiled = Compiled {
             _code: Code(Mutex::new(Some(module))),
             entry,
             plan,
             layout,
             _consts: consts,
-            modules: packed,
+        };
+        Ok(JitProgram {
+            modules: pack_modules(&compiled.layout, modules)?,
+            compiled: std::sync::Arc::new(compiled),
         })
+    }
+
+    /// The same compiled code with other data modules (of the same law and schemas): the
+    /// modules are packed, nothing is recompiled.
+    pub fn with_data(&self, modules: &[DataModule]) -> Result<JitProgram, String> {
+        Ok(JitProgram {
+            modules: pack_modules(&self.compiled.layout, modules)?,
+            compiled: self.compiled.clone(),
+        })
+    }
+
+    /// Whether two programs share their machine code.
+    pub fn shares_code_with(&self, other: &JitProgram) -> bool {
+        std::sync::Arc::ptr_eq(&self.compiled, &other.compiled)
     }
 
     /// Decides a case: what [`decision::finish`](crate::decision::finish) computes, by compiled
@@ -269,7 +281,11 @@ impl JitProgram {
 
     /// Packs a case's facts into the layout compiled code reads.
     pub fn pack_facts(&self, facts: &[Value]) -> Option<Packed> {
-        pack(&self.layout.facts, facts, self.layout.facts_size)
+        pack(
+            &self.compiled.layout.facts,
+            facts,
+            self.compiled.layout.facts_size,
+        )
     }
 
     /// Decides a case packed by [`JitProgram::pack_facts`]. `selected` are, per schema, the
@@ -282,7 +298,7 @@ impl JitProgram {
         selected: &[Option<usize>],
         as_of: Date,
     ) -> Result<Decided, JitError> {
-        let mut out = vec![0u64; self.plan.out_words.max(1) as usize];
+        let mut out = vec![0u64; self.compiled.plan.out_words.max(1) as usize];
         let status = self.call(
             program,
             modules,
@@ -314,13 +330,14 @@ impl JitProgram {
         out: &mut Vec<u64>,
     ) -> Result<(), JitError> {
         out.clear();
-        out.resize(self.plan.out_words.max(1) as usize, 0);
+        out.resize(self.compiled.plan.out_words.max(1) as usize, 0);
         self.call(program, modules, facts, selected, as_of, out, |_, _| ())
     }
 
     /// Whether norm `i` applies, in a raw output of [`JitProgram::run_applies`].
     pub fn applies_in(&self, out: &[u64], i: usize) -> bool {
-        self.plan
+        self.compiled
+            .plan
             .applies
             .get(i)
             .and_then(|o| out.get(*o as usize))
@@ -356,7 +373,7 @@ impl JitProgram {
         };
         let mut host = Host {
             types: &program.types,
-            ops: &self.plan.ops,
+            ops: &self.compiled.plan.ops,
             modules,
             selected,
             arena: Packed::default(),
@@ -376,11 +393,11 @@ impl JitProgram {
         // with this program's layout (`pack_facts`, `compile`), `data` has one entry per
         // schema, `out` has `plan.out_words` words, and `host` outlives the call. The code
         // writes only within `out`, the context's error fields and its own stack.
-        let status = unsafe { (self.entry)(&mut ctx) };
+        let status = unsafe { (self.compiled.entry)(&mut ctx) };
         if status != 0 {
             return Err(JitError {
                 kind: host::kind_of(ctx.err_kind),
-                span: self.plan.sites.get(ctx.err_site as usize).copied(),
+                span: self.compiled.plan.sites.get(ctx.err_site as usize).copied(),
             });
         }
         Ok(read(&mut host, out))
@@ -409,7 +426,7 @@ impl JitProgram {
                 d.defs.push(None);
                 continue;
             }
-            let w = at(*self.plan.defs.get(i)?, words(types, &def.ty))?;
+            let w = at(*self.compiled.plan.defs.get(i)?, words(types, &def.ty))?;
             // SAFETY: the words were written by compiled code for a value of the def's type;
             // their pointers point into buffers alive until this function returns (`host`,
             // the facts, the modules, the constants).
@@ -418,12 +435,14 @@ impl JitProgram {
         }
         let mut calendar_unknown = Vec::new();
         for (i, n) in program.norms.iter().enumerate() {
-            let a = at(*self.plan.applies.get(i)?, 2)?;
+            let a = at(*self.compiled.plan.applies.get(i)?, 2)?;
             let applies = a.first()? & 0xff != 0;
             d.applies.push(applies);
             d.applicable.push(a.get(1)? & 0xff != 0);
             let mut due = None;
-            if let (true, Some(Some(off)), Some(e)) = (applies, self.plan.due.get(i), &n.due) {
+            if let (true, Some(Some(off)), Some(e)) =
+                (applies, self.compiled.plan.due.get(i), &n.due)
+            {
                 let w = at(*off, 1 + words(types, &e.ty))?;
                 match w.first()? {
                     1 => {
@@ -437,7 +456,7 @@ impl JitProgram {
             d.due.push(due);
             let mut fine = None;
             if let (true, Some(Some(off)), Some((lo, hi))) =
-                (applies, self.plan.fines.get(i), &n.fine)
+                (applies, self.compiled.plan.fines.get(i), &n.fine)
             {
                 let nl = words(types, &lo.ty);
                 let w = at(*off, nl + words(types, &hi.ty))?;
@@ -466,6 +485,24 @@ impl JitProgram {
         }
         Some(d)
     }
+}
+
+/// Packs data modules into the layout compiled code reads.
+fn pack_modules(layout: &CaseLayout, modules: &[DataModule]) -> Result<Vec<Packed>, String> {
+    let mut packed = Vec::with_capacity(modules.len());
+    for m in modules {
+        let (offsets, layouts, size) = layout
+            .schemas
+            .get(m.schema as usize)
+            .ok_or("a data module of an unknown schema")?;
+        let slots: Vec<_> = offsets
+            .iter()
+            .copied()
+            .zip(layouts.iter().cloned())
+            .collect();
+        packed.push(pack(&slots, &m.values, *size).ok_or("a data module does not pack")?);
+    }
+    Ok(packed)
 }
 
 #[cfg(test)]
@@ -518,5 +555,45 @@ mod tests {
             },
         )];
         assert!(pack(&slots, &[Value::Bool(true)], 8).is_none());
+    }
+}
+
+#[cfg(test)]
+mod data_tests {
+    use super::JitProgram;
+    use norm_compiler::date::Date;
+    use norm_compiler::driver::{MemoryLoader, compile_law};
+    use std::path::PathBuf;
+
+    /// New data reuses the machine code: packed anew, decided with the new values.
+    #[test]
+    fn new_data_is_repacked_not_recompiled() {
+        let law = "law t \"T\" version \"1\"\nrole r \"R\"\nfact users: int\n\
+            data schema limits { threshold: int, codes: set<text> }\n\
+            article 1 \"A\" { obligation big { addressee r when users > limits.threshold text \"x\" } }\n";
+        let module = |v: &str, t: i64| {
+            format!(
+                "data limits version \"{v}\" effective 2026-01-01 {{ threshold = {t}, codes = {{\"a\", \"b\"}} }}\n"
+            )
+        };
+        let (m1, m2) = (module("1", 10), module("2", 100));
+        let loader =
+            MemoryLoader::with(&[("t/law.norm", law), ("d/l.norm", &m1), ("e/l.norm", &m2)]);
+        let c1 = compile_law(&loader, &[PathBuf::from("t")], Some(&[PathBuf::from("d")]));
+        let c2 = compile_law(&loader, &[PathBuf::from("t")], Some(&[PathBuf::from("e")]));
+        let (Some(p), Some(_)) = (&c1.program, &c2.program) else {
+            panic!("compiles: {:?} {:?}", c1.diagnostics, c2.diagnostics);
+        };
+        let first = JitProgram::compile(p, &c1.data).unwrap_or_else(|e| panic!("{e}"));
+        let second = first.with_data(&c2.data).unwrap_or_else(|e| panic!("{e}"));
+        assert!(second.shares_code_with(&first));
+        let day = Date::parse("2026-12-01").unwrap_or(Date::EPOCH);
+        let decide = |j: &JitProgram, data| {
+            j.decide(p, data, &[norm_compiler::value::Value::Int(50)], day)
+                .map(|d| d.applies)
+                .unwrap_or_default()
+        };
+        assert_eq!(decide(&first, &c1.data), vec![true]);
+        assert_eq!(decide(&second, &c2.data), vec![false]);
     }
 }
