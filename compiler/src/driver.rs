@@ -81,7 +81,12 @@ pub fn compile(loader: &dyn Loader, paths: &[PathBuf]) -> Compilation {
     if law_ok {
         for f in &c.data_files {
             let (modules, diags) = check::check_data_file(&program, &f.ast);
-            c.data.extend(modules);
+            let hash = crate::ir::source_hash(c.db.text(f.id).as_bytes());
+            c.data
+                .extend(modules.into_iter().map(|m| crate::ir::DataModule {
+                    hash: hash.clone(),
+                    ..m
+                }));
             c.diagnostics.extend(diags);
         }
         check_duplicate_modules(&mut c);
@@ -257,7 +262,12 @@ fn load_data_into(loader: &dyn Loader, program: &Program, c: &mut Compilation, p
     files.data_files.sort_by_key(|f| f.id);
     for f in &files.data_files {
         let (modules, diags) = check::check_data_file(program, &f.ast);
-        c.data.extend(modules);
+        let hash = crate::ir::source_hash(c.db.text(f.id).as_bytes());
+        c.data
+            .extend(modules.into_iter().map(|m| crate::ir::DataModule {
+                hash: hash.clone(),
+                ..m
+            }));
         c.diagnostics.extend(diags);
     }
     c.data_files.append(&mut files.data_files);

@@ -184,7 +184,19 @@ pub struct DataModule {
     pub values: Vec<Value>,
     /// The working-day table, for a `calendar` module.
     pub calendar: Option<std::sync::Arc<crate::calendar::WorkingDayCalendar>>,
+    /// The SHA-256 of the source the module was read from (lowercase hex), which a Decision
+    /// records beside the version.
+    pub hash: String,
     pub span: Span,
+}
+
+/// The SHA-256 of a module's source, as lowercase hex.
+pub fn source_hash(source: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(source)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[derive(Clone, Debug)]

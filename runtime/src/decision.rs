@@ -44,6 +44,25 @@ pub struct DataRef {
     pub name: String,
     pub version: String,
     pub effective: String,
+    /// The SHA-256 of the module's source (in the Decision's `data`; omitted in explanations,
+    /// which name the module the Decision already identifies).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub hash: String,
+}
+
+impl DataRef {
+    fn of(m: &DataModule, with_hash: bool) -> DataRef {
+        DataRef {
+            name: m.name.clone(),
+            version: m.version.clone(),
+            effective: m.effective.to_string(),
+            hash: if with_hash {
+                m.hash.clone()
+            } else {
+                String::new()
+            },
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -489,11 +508,7 @@ pub fn build(
         data: selected
             .iter()
             .flatten()
-            .map(|m| DataRef {
-                name: m.name.clone(),
-                version: m.version.clone(),
-                effective: m.effective.to_string(),
-            })
+            .map(|m| DataRef::of(m, true))
             .collect(),
         norms: Vec::new(),
         penalties: Vec::new(),
@@ -675,11 +690,7 @@ pub fn explain_all(
                     if let Some(Some(m)) = schema.and_then(|s| selected.get(s as usize))
                         && !data.iter().any(|d| d.name == m.name)
                     {
-                        data.push(DataRef {
-                            name: m.name.clone(),
-                            version: m.version.clone(),
-                            effective: m.effective.to_string(),
-                        });
+                        data.push(DataRef::of(m, false));
                     }
                 }
                 for leaf in leaves {
@@ -1069,6 +1080,7 @@ mod tests {
             effective: Date::parse(date).unwrap_or(Date::EPOCH),
             values: vec![Value::Int(n)],
             calendar: None,
+            hash: String::new(),
             span: Default::default(),
         };
         let data = vec![module("1", "2026-01-01", 1), module("2", "2027-01-01", 2)];

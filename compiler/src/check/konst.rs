@@ -351,6 +351,7 @@ pub fn check_data_file(
                     effective: date,
                     values: values.into_iter().flatten().collect(),
                     calendar,
+                    hash: String::new(),
                     span: item.span,
                 });
             }
