@@ -6,7 +6,7 @@
 
 use crate::features;
 use crate::text::LineIndex;
-use crate::workspace::{Analysis, Doc, Workspace, lock, uri_path};
+use crate::workspace::{Analysis, Doc, Workspace, canonical, lock, uri_path};
 use norm_compiler::span::FileId;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -219,8 +219,29 @@ fn apply_change(text: &mut String, change: TextDocumentContentChangeEvent) {
     }
 }
 
+/// The client's workspace folders: `workspaceFolders`, else `rootUri`, else `rootPath`
+/// (canonical paths; folders that are not files are left out).
+fn workspace_folders(params: &InitializeParams) -> Vec<PathBuf> {
+    if let Some(folders) = &params.workspace_folders
+        && !folders.is_empty()
+    {
+        return folders.iter().filter_map(|f| uri_path(&f.uri)).collect();
+    }
+    #[allow(
+        deprecated,
+        reason = "clients that send no workspaceFolders send these"
+    )]
+    let root = match (&params.root_uri, &params.root_path) {
+        (Some(uri), _) => uri_path(uri),
+        (None, Some(path)) => Some(canonical(Path::new(path))),
+        (None, None) => None,
+    };
+    root.into_iter().collect()
+}
+
 impl LanguageServer for Backend {
-    async fn initialize(&self, _: InitializeParams) -> Result<InitializeResult> {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        self.ws.set_folders(workspace_folders(&params));
         Ok(InitializeResult {
             capabilities: capabilities(),
             server_info: Some(ServerInfo {

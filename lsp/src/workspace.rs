@@ -2,15 +2,22 @@
 //! disk), which law each belongs to, and the latest analysis of each law.
 //!
 //! A law is the directory holding its `law` header file; a document is analysed as part of
-//! its law, with the `data` directory beside the law (as `norm eval` does), so an edit in one
-//! file re-checks all the files of the law. A file outside any law is analysed alone.
+//! its law, with the law's data directory (as `norm eval` does), so an edit in one file
+//! re-checks all the files of the law. A file outside any law is analysed alone.
+//!
+//! Finding a document's law reads the disk, so it looks only where the document's law can be
+//! ([`law_root`]): the document's own directory, the law beside a data directory, then the
+//! ancestors, never above the workspace ([`bound`]) and never down into other subtrees; the
+//! law found is compiled with everything beneath it. Directory entries that cannot be sources
+//! (hidden files, editor backups: [`is_source_entry`]) are never read, and an entry that
+//! cannot be read (a dangling symlink) is skipped, as the CLI's loader does.
 //!
 //! Analyses are immutable snapshots behind an `Arc`, tagged with the law's generation (bumped
 //! by every edit): a request reads the latest snapshot, recompiling first if an edit made it
 //! stale; one compilation of a law runs at a time (others wait for its result).
 
 use norm_compiler::driver::{self, Compilation};
-use norm_compiler::files::Loader;
+use norm_compiler::files::{Loader, is_source_entry};
 use norm_compiler::index::{Index, SourceFile};
 use norm_compiler::span::FileId;
 use norm_runtime::engine::FsLoader;
@@ -52,6 +59,8 @@ pub struct State {
     pub laws: HashMap<PathBuf, Law>,
     /// The law root of each document seen (found once: it reads the disk).
     pub roots: HashMap<PathBuf, PathBuf>,
+    /// The client's workspace folders (canonical), from `initialize`.
+    pub folders: Vec<PathBuf>,
 }
 
 /// Locks, recovering from a poisoned lock (a panic elsewhere must not stop the server).
@@ -81,28 +90,48 @@ pub fn canonical(p: &Path) -> PathBuf {
     }
 }
 
-/// Whether a `.norm` text begins with the `law` header (after comments and blank lines).
+/// Whether a source text begins with the `law` header (the CLI's rule).
 fn is_law_header(text: &str) -> bool {
-    text.lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with("//"))
-        .is_some_and(|l| l.starts_with("law ") || l == "law")
+    driver::law_header_name(text).is_some()
 }
 
-/// Whether a directory holds a law header file (open documents first, then the disk).
+/// Whether a directory entry's name may be a source (a file if `is_dir` is false).
+fn source_name(path: &Path, is_dir: bool) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| is_source_entry(n, is_dir))
+}
+
+/// The entries of a directory that may be sources, with whether each is a directory. An entry
+/// whose metadata cannot be read (a dangling symlink) is none.
+fn source_entries(dir: &Path) -> Vec<(PathBuf, bool)> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(PathBuf, bool)> = entries
+        .flatten()
+        .filter_map(|e| {
+            let p = e.path();
+            // `metadata` follows symlinks.
+            let is_dir = std::fs::metadata(&p).ok()?.is_dir();
+            source_name(&p, is_dir).then_some((p, is_dir))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Whether a directory directly holds a law header file (open documents first, then the
+/// disk; not its subdirectories).
 fn holds_law(dir: &Path, docs: &HashMap<PathBuf, Doc>) -> bool {
     if docs
         .iter()
-        .any(|(p, d)| p.parent() == Some(dir) && is_law_header(&d.text))
+        .any(|(p, d)| p.parent() == Some(dir) && source_name(p, false) && is_law_header(&d.text))
     {
         return true;
     }
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return false;
-    };
-    entries.flatten().any(|e| {
-        let p = e.path();
-        p.extension().is_some_and(|x| x == "norm")
+    source_entries(dir).into_iter().any(|(p, is_dir)| {
+        !is_dir
             && !docs.contains_key(&p)
             && std::fs::read(&p)
                 .ok()
@@ -111,38 +140,78 @@ fn holds_law(dir: &Path, docs: &HashMap<PathBuf, Doc>) -> bool {
     })
 }
 
-/// The root of the law a file belongs to: the nearest directory above it that holds a law
-/// header; for a data file, a sibling directory of its own that does; else the file alone.
-pub fn law_root(file: &Path, docs: &HashMap<PathBuf, Doc>) -> PathBuf {
-    for dir in file.ancestors().skip(1) {
-        if holds_law(dir, docs) {
-            return dir.to_path_buf();
+/// The directory above which no law is looked for a file: the deepest workspace folder that
+/// holds it; for a file outside every folder (or a client that named none), the nearest
+/// ancestor holding `.git` (the repository); else the parent of the file's directory (room
+/// for the law beside a data directory, and no more).
+pub fn bound(file: &Path, folders: &[PathBuf]) -> PathBuf {
+    if let Some(f) = folders
+        .iter()
+        .filter(|f| file.starts_with(f))
+        .max_by_key(|f| f.components().count())
+    {
+        return f.clone();
+    }
+    let dir = file.parent().unwrap_or(file);
+    if let Some(repo) = dir.ancestors().find(|a| a.join(".git").exists()) {
+        return repo.to_path_buf();
+    }
+    dir.parent().unwrap_or(dir).to_path_buf()
+}
+
+/// The root of the law a file belongs to, looking in this order and never above `bound`:
+///
+/// 1. the file's own directory, if it holds a law header;
+/// 2. for a file in a data directory `D` (named `data`, as the CLI's data directory of a law
+///    `L` is `L/data`, else `L/../data`): `D/..` if it holds a law header, else the first
+///    directory directly inside `D/..` (by name) that does;
+/// 3. the nearest ancestor of the file's directory that holds a law header.
+///
+/// Else (and for a file whose name cannot be a source: hidden, a backup) the file alone.
+pub fn law_root(file: &Path, docs: &HashMap<PathBuf, Doc>, bound: &Path) -> PathBuf {
+    let Some(dir) = file.parent() else {
+        return file.to_path_buf();
+    };
+    if !source_name(file, false) {
+        return file.to_path_buf();
+    }
+    if holds_law(dir, docs) {
+        return dir.to_path_buf();
+    }
+    if dir.file_name().is_some_and(|n| n == "data")
+        && dir != bound
+        && dir.starts_with(bound)
+        && let Some(up) = dir.parent()
+    {
+        if holds_law(up, docs) {
+            return up.to_path_buf();
+        }
+        if let Some((law, _)) = source_entries(up)
+            .into_iter()
+            .find(|(p, is_dir)| *is_dir && p != dir && holds_law(p, docs))
+        {
+            return law;
         }
     }
-    if let Some(parent) = file.parent().and_then(Path::parent)
-        && let Ok(entries) = std::fs::read_dir(parent)
-    {
-        let mut dirs: Vec<PathBuf> = entries
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.is_dir())
-            .collect();
-        dirs.sort();
-        if let Some(d) = dirs.into_iter().find(|d| holds_law(d, docs)) {
-            return d;
+    for a in dir.ancestors().skip(1) {
+        if !a.starts_with(bound) {
+            break;
+        }
+        if holds_law(a, docs) {
+            return a.to_path_buf();
         }
     }
     file.to_path_buf()
 }
 
-/// What to compile for a law root: the directory and the `data` directory beside it, or the
-/// lone file (with the data directory beside its own directory, if it has one).
+/// What to compile for a law root: the directory and its data directory (`LAW/data`, which is
+/// beneath it, else `LAW/../data`), or the lone file.
 pub fn law_paths(root: &Path, file: &Path) -> Vec<PathBuf> {
     let mut paths = vec![root.to_path_buf()];
-    let dir = if root.is_dir() { Some(root) } else { None };
-    if let Some(data) = dir.and_then(Path::parent).map(|p| p.join("data"))
-        && data.is_dir()
-        && data != root
+    // The CLI's rule (`driver::default_data_dir`); `LAW/data` is compiled with the law.
+    if root.is_dir()
+        && let Some(data) = driver::default_data_dir(&FsLoader, &[root.to_path_buf()])
+        && !data.starts_with(root)
     {
         paths.push(data);
     }
@@ -175,7 +244,7 @@ impl Loader for OverlayLoader {
                 let dir = canonical(path);
                 for p in self.docs.keys() {
                     if p.parent() == Some(dir.as_path())
-                        && p.extension().is_some_and(|x| x == "norm")
+                        && source_name(p, false)
                         && !entries.iter().any(|e| canonical(e) == *p)
                     {
                         entries.push(p.clone());
@@ -299,7 +368,7 @@ impl Workspace {
         let root = match st.roots.get(&path) {
             Some(r) => r.clone(),
             None => {
-                let r = law_root(&path, &st.docs);
+                let r = law_root(&path, &st.docs, &bound(&path, &st.folders));
                 st.roots.insert(path.clone(), r.clone());
                 r
             }
@@ -317,6 +386,12 @@ impl Workspace {
         }
         law.generation += 1;
         root
+    }
+
+    /// Sets the client's workspace folders (from `initialize`), which bound the search for a
+    /// document's law.
+    pub fn set_folders(&self, folders: Vec<PathBuf>) {
+        lock(&self.state).folders = folders;
     }
 
     /// The law a path belongs to (for a document already registered).

@@ -535,6 +535,133 @@ fn stdlib_test_lenses_run_tests() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Which files are the law's
+
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+/// The URIs of every file that got diagnostics, after the server has settled.
+fn published(c: &mut TestClient) -> Vec<String> {
+    c.settle(Duration::from_millis(500));
+    c.latest_diagnostics().into_keys().collect()
+}
+
+const LIMITS_LAW: &str = "law w \"W\" version \"1\"\nfact users: int\ndata schema limits { max_users: int }\ndef big = users > limits.max_users\n";
+const LIMITS_DATA: &str = "data limits version \"1\" effective 2026-01-01 {\n  max_users = 10\n}\n";
+
+#[test]
+fn a_law_is_found_in_the_workspace_only() {
+    // A temporary directory with a stray law header at its top and unrelated files in other
+    // subtrees (as /tmp was), and below it the workspace: a law and its data directory.
+    let top = temp_dir("discovery");
+    write(
+        &top.join("stray.norm"),
+        "law stray \"S\" version \"1\"\ndef a = nope\n",
+    );
+    write(&top.join("other/x.norm"), "def b = nope\n");
+    write(
+        &top.join("other/deep/y.norm"),
+        "law other \"O\" version \"1\"\ndef c = nope\n",
+    );
+    let ws = top.join("ws");
+    write(&ws.join("law/law.norm"), LIMITS_LAW);
+    let data = ws.join("data/limits.norm");
+    write(&data, LIMITS_DATA);
+    write(&ws.join("notes/lone.norm"), "def lone = nope\n");
+    let mut c = TestClient::start_in(&ws);
+    // The data module is checked with its law, the sibling directory `law`.
+    c.open(&uri(&data), LIMITS_DATA);
+    let d = c.diagnostics(&uri(&data), Some(1));
+    assert!(d.is_empty(), "{d:?}");
+    let r = c.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": uri(&data)}, "position": find(LIMITS_DATA, "data li|mits")}),
+    );
+    assert_eq!(r["result"]["uri"], uri(&ws.join("law/law.norm")), "{r}");
+    // A file in no law of the workspace is analysed alone: not with the stray law above.
+    let lone = ws.join("notes/lone.norm");
+    c.open(&uri(&lone), "def lone = nope\n");
+    let d = c.diagnostics(&uri(&lone), Some(1));
+    assert!(
+        d.iter()
+            .any(|d| d["message"].as_str().unwrap().contains("nope")),
+        "{d:?}"
+    );
+    // Nothing outside the workspace was read as a law.
+    let outside: Vec<String> = published(&mut c)
+        .into_iter()
+        .filter(|u| !u.starts_with(&uri(&ws)))
+        .collect();
+    assert!(outside.is_empty(), "{outside:?}");
+    c.shutdown();
+
+    // Without workspace folders the search stops at the repository (the nearest `.git`), else
+    // at the parent of the file's directory: the stray law is not reached either.
+    let mut c = TestClient::start();
+    c.open(&uri(&data), LIMITS_DATA);
+    assert!(c.diagnostics(&uri(&data), Some(1)).is_empty());
+    c.open(&uri(&lone), "def lone = nope\n");
+    c.diagnostics(&uri(&lone), Some(1));
+    let outside: Vec<String> = published(&mut c)
+        .into_iter()
+        .filter(|u| !u.starts_with(&uri(&ws)))
+        .collect();
+    assert!(outside.is_empty(), "{outside:?}");
+    c.shutdown();
+}
+
+#[test]
+fn hidden_files_backups_and_dangling_symlinks_are_not_the_law() {
+    let dir = temp_dir("hidden");
+    write(&dir.join("law.norm"), SMALL_LAW);
+    let ch = dir.join("ch.norm");
+    let ch_text = "def bigger = n > 4\n";
+    write(&ch, ch_text);
+    // Emacs's lock link beside an unsaved buffer (dangling), and editors' backups.
+    std::os::unix::fs::symlink("root@host.4242:1700000000", dir.join(".#ch.norm")).unwrap();
+    write(&dir.join("ch.norm~"), "def broken = nope\n");
+    write(&dir.join("#ch.norm#"), "def broken = nope\n");
+    write(&dir.join(".hidden/x.norm"), "def broken = nope\n");
+    // A hidden law header does not make its directory a law of its own.
+    write(
+        &dir.join("sub/.old.norm"),
+        "law old \"Old\" version \"0\"\n",
+    );
+    let rules = dir.join("sub/rules.norm");
+    let rules_text = "def biggest = n > 5\n";
+    write(&rules, rules_text);
+    let mut c = TestClient::start_in(&dir);
+    c.open(&uri(&ch), ch_text);
+    let d = c.diagnostics(&uri(&ch), Some(1));
+    assert!(d.is_empty(), "{d:?}");
+    c.open(&uri(&rules), rules_text);
+    let d = c.diagnostics(&uri(&rules), Some(1));
+    assert!(d.is_empty(), "{d:?}");
+    // An open hidden document (a scratch buffer) is analysed alone, not as part of the law.
+    let scratch = dir.join(".scratch.norm");
+    c.open(&uri(&scratch), "def broken = nope\n");
+    c.diagnostics(&uri(&scratch), Some(1));
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri(&ch), "version": 2}, "contentChanges": [{"text": "def bigger = n > 6\n"}]}),
+    );
+    let d = c.diagnostics(&uri(&ch), Some(2));
+    assert!(d.is_empty(), "{d:?}");
+    let all = {
+        c.settle(Duration::from_millis(500));
+        c.latest_diagnostics()
+    };
+    for (u, diags) in &all {
+        if *u != uri(&scratch) {
+            assert!(diags.is_empty(), "{u}: {diags:?}");
+        }
+    }
+    c.shutdown();
+}
+
+// ---------------------------------------------------------------------------------------------
 // Bad input
 
 const SMALL_LAW: &str = "law t \"T\" version \"1\"\nfact n: int\ndef big = n > 3\n";

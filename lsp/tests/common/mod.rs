@@ -58,8 +58,24 @@ async fn read_message(rx: &mut BufReader<ReadHalf<DuplexStream>>) -> Option<Valu
 }
 
 impl TestClient {
-    /// Starts a server and initializes it.
+    /// Starts a server and initializes it, with no workspace folder.
     pub fn start() -> TestClient {
+        TestClient::start_with(json!({"processId": null, "rootUri": null, "capabilities": {}}))
+    }
+
+    /// Starts a server whose client's workspace is one folder.
+    pub fn start_in(folder: &Path) -> TestClient {
+        let u = uri(folder);
+        TestClient::start_with(json!({
+            "processId": null,
+            "rootUri": u,
+            "workspaceFolders": [{"uri": u, "name": "w"}],
+            "capabilities": {},
+        }))
+    }
+
+    /// Starts a server and initializes it with these `initialize` params.
+    pub fn start_with(params: Value) -> TestClient {
         let rt = runtime();
         let (client, server) = tokio::io::duplex(1 << 16);
         let (sr, sw) = tokio::io::split(server);
@@ -72,10 +88,7 @@ impl TestClient {
             next_id: 0,
             notifications: Vec::new(),
         };
-        let init = c.request(
-            "initialize",
-            json!({"processId": null, "rootUri": null, "capabilities": {}}),
-        );
+        let init = c.request("initialize", params);
         assert!(init.get("result").is_some(), "{init}");
         c.notify("initialized", json!({}));
         c
