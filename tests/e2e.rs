@@ -1227,3 +1227,74 @@ fn test_on_a_missing_path_does_not_pretend_it_ran() {
         stderr(&o)
     );
 }
+
+// ---- issue 11: findings ------------------------------------------------------------------
+
+#[test]
+fn findings_are_reported_with_their_citations() {
+    let decide = |example: &str| {
+        let o = norm(&[
+            "eval",
+            "stdlib/mail",
+            "--facts",
+            &format!("examples/{example}.json"),
+            "--as-of",
+            "2026-12-01",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        json(&o)
+    };
+    let find = |d: &Value, id: &str| -> Option<Value> {
+        d["findings"]
+            .as_array()
+            .and_then(|f| f.iter().find(|f| f["id"] == id).cloned())
+    };
+    let lab = decide("research_lab");
+    let exempt = find(&lab, "research_exempt").unwrap_or_else(|| panic!("{lab}"));
+    assert_eq!(
+        (exempt["article"].as_str(), exempt["paragraph"].as_u64()),
+        (Some("111"), Some(1))
+    );
+    assert_eq!(exempt["holds"], true);
+    for (id, item) in [
+        ("research_not_commercial", 1),
+        ("research_lawful_training_data", 2),
+        ("research_safety_measures", 3),
+        ("research_records_retained", 4),
+    ] {
+        let f = find(&lab, id).unwrap_or_else(|| panic!("{id}: {lab}"));
+        assert_eq!(
+            (f["paragraph"].as_u64(), f["item"].as_u64()),
+            (Some(2), Some(item)),
+            "{f}"
+        );
+    }
+    let scope = find(&lab, "territorial").unwrap_or_default();
+    assert_eq!(
+        (
+            scope["article"].as_str(),
+            scope["paragraph"].as_u64(),
+            scope["holds"].as_bool()
+        ),
+        (Some("2"), Some(1), Some(true))
+    );
+    // A finding with `when`: the licence conditions only for a case about a licence.
+    assert!(find(&lab, "licence_qualified_personnel").is_none(), "{lab}");
+    let applicant = decide("medical_ai_licence_applicant");
+    let personnel =
+        find(&applicant, "licence_qualified_personnel").unwrap_or_else(|| panic!("{applicant}"));
+    assert_eq!(
+        (
+            personnel["article"].as_str(),
+            personnel["item"].as_u64(),
+            personnel["holds"].as_bool()
+        ),
+        (Some("42"), Some(3), Some(false))
+    );
+    assert_eq!(
+        find(&applicant, "licence_prc_legal_entity").map(|f| f["holds"].clone()),
+        Some(Value::Bool(true))
+    );
+}

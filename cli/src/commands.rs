@@ -363,6 +363,22 @@ fn print_decision(engine: &Engine, d: &Decision) {
             }
         }
     }
+    if !d.findings.is_empty() {
+        outln!("\nFindings:");
+        for f in &d.findings {
+            let mut cite = format!("Art. {}", f.article);
+            if let Some(p) = f.paragraph {
+                cite.push_str(&format!("({p})"));
+            }
+            if let Some(i) = f.item {
+                cite.push_str(&format!(" item {i}"));
+            }
+            outln!("  {} {} — {cite}", if f.holds { "✓" } else { "✗" }, f.id);
+            if !f.meaning.is_empty() {
+                outln!("      {}", f.meaning);
+            }
+        }
+    }
     if !d.conflicts.is_empty() {
         outln!("\nConflicts:");
         for c in &d.conflicts {

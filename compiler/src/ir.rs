@@ -110,7 +110,19 @@ pub struct Def {
     /// dispatching definition, the version in force on the decision's date).
     pub versioned: bool,
     pub doc: Vec<String>,
+    /// A finding (`finding NAME …`): a legal characterisation, reported in the Decision with
+    /// its citation and whether it holds.
+    pub finding: Option<Finding>,
     pub span: Span,
+}
+
+/// Where a finding cites its article (the article is the definition's).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Finding {
+    pub paragraph: Option<u32>,
+    pub item: Option<u32>,
+    /// The definition that must hold for the finding to be reported (`when DEF`).
+    pub when: Option<u32>,
 }
 
 #[derive(Clone, Debug)]

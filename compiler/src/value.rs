@@ -283,3 +283,13 @@ impl fmt::Display for Value {
         }
     }
 }
+
+/// `a Category`, `an Actor`, `an int`: the indefinite article by the word's first letter,
+/// whatever its case (and past a quoting backtick).
+pub fn with_article(word: &str) -> String {
+    let vowel = word
+        .chars()
+        .find(|c| c.is_alphanumeric())
+        .is_some_and(|c| matches!(c.to_ascii_lowercase(), 'a' | 'e' | 'i' | 'o' | 'u'));
+    format!("{} {word}", if vowel { "an" } else { "a" })
+}

@@ -966,6 +966,7 @@ const KEYWORDS: &[&str] = &[
     "fine",
     "test",
     "tiers",
+    "finding",
     "over",
     "given",
     "expect",

@@ -25,6 +25,9 @@ pub struct Decision {
     pub warnings: Vec<WarningOut>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub conflicts: Vec<ConflictOut>,
+    /// The legal characterisations the law's findings make of the case (DESIGN §6).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<FindingOut>,
     pub values: serde_json::Map<String, Json>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explanation: Option<Vec<Explanation>>,
@@ -113,6 +116,21 @@ pub struct WarningOut {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paragraph: Option<u32>,
     pub text: String,
+}
+
+/// A finding: a characterisation the law makes of the case, with its citation.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FindingOut {
+    pub id: String,
+    pub article: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paragraph: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item: Option<u32>,
+    pub holds: bool,
+    /// What the finding means, from its documentation.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub meaning: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -514,6 +532,7 @@ pub fn build(
         penalties: Vec::new(),
         warnings: Vec::new(),
         conflicts: Vec::new(),
+        findings: findings(program, d),
         values: serde_json::Map::new(),
         explanation: None,
         why_not: None,
@@ -594,6 +613,36 @@ pub fn build(
         }
     }
     decision
+}
+
+/// Every finding decided on the date (a version of a finding outside its period is not), in the
+/// order of the law: article, paragraph, item.
+fn findings(program: &Program, d: &Decided) -> Vec<FindingOut> {
+    let mut out: Vec<(u32, FindingOut)> = Vec::new();
+    for (i, def) in program.defs.iter().enumerate() {
+        let (Some(f), Some(Some(Value::Bool(holds)))) = (def.finding, d.defs.get(i)) else {
+            continue;
+        };
+        if let Some(g) = f.when
+            && d.defs.get(g as usize) != Some(&Some(Value::Bool(true)))
+        {
+            continue;
+        }
+        let article = def.article.and_then(|a| program.articles.get(a as usize));
+        out.push((
+            article.map(|a| a.number).unwrap_or(0),
+            FindingOut {
+                id: def.name.clone(),
+                article: article.map(|a| a.number.to_string()).unwrap_or_default(),
+                paragraph: f.paragraph,
+                item: f.item,
+                holds: *holds,
+                meaning: def.doc.join(" ").trim().to_string(),
+            },
+        ));
+    }
+    out.sort_by_key(|(a, f)| (*a, f.paragraph.unwrap_or(0), f.item.unwrap_or(0)));
+    out.into_iter().map(|(_, f)| f).collect()
 }
 
 /// One warning per calendar year the due dates needed and the working-day calendar lacks.

@@ -106,18 +106,10 @@ pub fn all_defaults(types: &Types, ty: &Ty) -> Option<Value> {
     Some(Value::Struct(*id, fields?.into()))
 }
 
+use norm_compiler::value::with_article;
+
 fn a(types: &Types, ty: &Ty) -> String {
     with_article(&types.show(ty))
-}
-
-/// `a Category`, `an Actor`, `an int`: the indefinite article by the word's first letter,
-/// whatever its case.
-pub fn with_article(word: &str) -> String {
-    let vowel = word
-        .chars()
-        .next()
-        .is_some_and(|c| matches!(c.to_ascii_lowercase(), 'a' | 'e' | 'i' | 'o' | 'u'));
-    format!("{} {word}", if vowel { "an" } else { "a" })
 }
 
 fn describe(v: &Json) -> String {

@@ -203,6 +203,8 @@ pub fn check_law(files: &[ast::File]) -> (Program, Vec<Diagnostic>) {
         c.check_def(i as u32);
     }
     c.order_defs();
+    c.findings_are_bool();
+    c.finding_guards(&items);
     c.check_norms(&items);
     c.program.types = c.types.clone();
     c.version_gaps();
@@ -215,6 +217,76 @@ pub fn check_law(files: &[ast::File]) -> (Program, Vec<Diagnostic>) {
     let mut diags = c.diagnostics;
     diags.sort_by_key(|d| d.primary.as_ref().map(|p| (p.span.file, p.span.start)));
     (c.program, diags)
+}
+
+impl Checker<'_> {
+    /// Resolves the `when DEF` of findings: a boolean definition.
+    fn finding_guards(&mut self, items: &[(&ast::Item, Option<u32>)]) {
+        for (item, _) in items {
+            let ItemKind::Def {
+                name,
+                finding: Some(ast::FindingCite { when: Some(w), .. }),
+                ..
+            } = &item.kind
+            else {
+                continue;
+            };
+            let Some(&g) = self.defs.get(&w.node) else {
+                let names: Vec<&str> = self.defs.keys().map(String::as_str).collect();
+                let mut d = Diagnostic::error("E0182", format!("unknown definition `{}`", w.node))
+                    .at(w.span, "a finding is reported when a definition holds");
+                if let Some(s) = suggest(&w.node, names.into_iter()) {
+                    d = d.help(format!("did you mean `{s}`?"));
+                }
+                self.error(d);
+                continue;
+            };
+            if !matches!(
+                self.program.defs.get(g as usize).map(|d| &d.ty),
+                Some(Ty::Bool | Ty::Error)
+            ) {
+                self.error(
+                    Diagnostic::error("E0182", format!("`{}` is not a condition", w.node))
+                        .at(w.span, "a finding's `when` names a `bool` definition"),
+                );
+                continue;
+            }
+            if let Some(&i) = self.defs.get(&name.node)
+                && let Some(f) = self
+                    .program
+                    .defs
+                    .get_mut(i as usize)
+                    .and_then(|d| d.finding.as_mut())
+            {
+                f.when = Some(g);
+            }
+        }
+    }
+
+    /// A finding holds or does not: its value is a `bool`.
+    fn findings_are_bool(&mut self) {
+        let wrong: Vec<(String, Ty, Span)> = self
+            .program
+            .defs
+            .iter()
+            .filter(|d| d.finding.is_some() && !matches!(d.ty, Ty::Bool | Ty::Error))
+            .map(|d| (d.name.clone(), d.ty.clone(), d.span))
+            .collect();
+        for (name, ty, span) in wrong {
+            let shown = self.types.show(&ty);
+            self.error(
+                Diagnostic::error(
+                    "E0181",
+                    format!(
+                        "finding `{name}` is {}, not a `bool`",
+                        crate::value::with_article(&format!("`{shown}`"))
+                    ),
+                )
+                .at(span, "a finding holds or does not")
+                .help("state the characterisation as a condition; keep values in a `def`"),
+            );
+        }
+    }
 }
 
 /// All items with the index of the article they sit in (articles themselves included).
@@ -916,7 +988,30 @@ impl<'a> Checker<'a> {
         // A definition declared again in another version of the same article is a version of it.
         let mut versions: Vec<(String, Vec<u32>)> = Vec::new();
         for (item, article) in items {
-            if let ItemKind::Def { name, ty, value } = &item.kind {
+            if let ItemKind::Def {
+                name,
+                ty,
+                value,
+                finding,
+            } = &item.kind
+            {
+                let finding = finding.as_ref().map(|f| {
+                    if article.is_none() {
+                        self.error(
+                            Diagnostic::error(
+                                "E0180",
+                                format!("finding `{}` cites no article", name.node),
+                            )
+                            .at(f.keyword, "outside an `article` block")
+                            .help("declare a finding inside the `article` block whose text it characterises"),
+                        );
+                    }
+                    ir::Finding {
+                        paragraph: f.paragraph.as_ref().and_then(|p| self.number(p)),
+                        item: f.item.as_ref().and_then(|i| self.number(i)),
+                        when: None,
+                    }
+                });
                 let number = |c: &Self, a: Option<u32>| {
                     a.and_then(|a| c.program.articles.get(a as usize))
                         .map(|a| a.number)
@@ -965,6 +1060,7 @@ impl<'a> Checker<'a> {
                     article: *article,
                     versioned: false,
                     doc: item.doc.clone(),
+                    finding,
                     span: name.span,
                 });
             }
@@ -1005,6 +1101,7 @@ impl<'a> Checker<'a> {
                 article: None,
                 versioned: false,
                 doc,
+                finding: None,
                 span,
             });
             self.defs.insert(name, idx);

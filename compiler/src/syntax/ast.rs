@@ -66,6 +66,8 @@ pub enum ItemKind {
         name: Ident,
         ty: Option<TypeExpr>,
         value: Expr,
+        /// `finding NAME paragraph N item M = …`: a legal characterisation the Decision reports.
+        finding: Option<FindingCite>,
     },
     Exception {
         target: Ident,
@@ -145,6 +147,17 @@ impl NormKind {
             NormKind::Warning => "warning",
         }
     }
+}
+
+/// Where a finding sits in its article.
+#[derive(Clone, Debug)]
+pub struct FindingCite {
+    pub keyword: Span,
+    pub paragraph: Option<Spanned<String>>,
+    pub item: Option<Spanned<String>>,
+    /// `when DEF`: the finding is reported only for cases where that definition holds (the
+    /// conditions of a licence, for a case about a licence).
+    pub when: Option<Ident>,
 }
 
 #[derive(Clone, Debug)]

@@ -281,10 +281,29 @@ impl Formatter<'_> {
                 self.indent -= 1;
                 self.line("}");
             }
-            ItemKind::Def { name, ty, value } => {
-                let head = match ty {
-                    Some(t) => format!("def {}: {} = ", name.node, type_str(t)),
-                    None => format!("def {} = ", name.node),
+            ItemKind::Def {
+                name,
+                ty,
+                value,
+                finding,
+            } => {
+                let head = match (finding, ty) {
+                    (Some(f), _) => {
+                        let mut h = format!("finding {}", name.node);
+                        if let Some(p) = &f.paragraph {
+                            h.push_str(&format!(" paragraph {}", p.node));
+                        }
+                        if let Some(i) = &f.item {
+                            h.push_str(&format!(" item {}", i.node));
+                        }
+                        if let Some(w) = &f.when {
+                            h.push_str(&format!(" when {}", w.node));
+                        }
+                        h.push_str(" = ");
+                        h
+                    }
+                    (None, Some(t)) => format!("def {}: {} = ", name.node, type_str(t)),
+                    (None, None) => format!("def {} = ", name.node),
                 };
                 self.begin(&head);
                 self.expr_block(value);

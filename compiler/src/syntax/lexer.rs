@@ -95,6 +95,8 @@ pub enum Tok<'a> {
     Test,
     #[token("tiers")]
     Tiers,
+    #[token("finding")]
+    Finding,
     #[token("over")]
     Over,
     #[token("given")]
@@ -412,6 +414,7 @@ pub fn token_text(tok: &Tok<'_>) -> &'static str {
         Fine => "fine",
         Test => "test",
         Tiers => "tiers",
+        Finding => "finding",
         Over => "over",
         Given => "given",
         Expect => "expect",
