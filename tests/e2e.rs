@@ -1298,3 +1298,56 @@ fn findings_are_reported_with_their_citations() {
         Some(Value::Bool(true))
     );
 }
+
+#[test]
+fn tests_assert_a_duties_status_and_due_date() {
+    let tmp = scratch("status");
+    let law = write(
+        &tmp.path().join("law.norm"),
+        r#"law t "T" version "1"
+role provider "Provider"
+type Case = struct { met_on: date, filed_on: date? }
+fact c: Case
+article 1 "Registry" {
+  obligation register {
+    addressee provider
+    due c.met_on + 10 days
+    done c.filed_on
+    text "Register."
+  }
+}
+test "overdue" {
+  as of 2026-12-20
+  given c = { met_on: 2026-12-01 }
+  expect obligation register status overdue due 2026-12-11
+}
+test "wrong expectations" {
+  as of 2026-12-20
+  given c = { met_on: 2026-12-01, filed_on: 2026-12-02 }
+  expect obligation register status overdue due 2026-12-12
+}
+"#,
+    );
+    let o = norm(&["test", &law]);
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).ends_with("1 passed, 1 failed\n"),
+        "{}",
+        stdout(&o)
+    );
+    let err = stderr(&o);
+    assert!(
+        err.contains("expected `register` to be overdue, but it is fulfilled"),
+        "{err}"
+    );
+    assert!(
+        err.contains("expected `register` due 2026-12-12, but it is due 2026-12-11"),
+        "{err}"
+    );
+    // The formatter keeps the expectations (and the clauses) as written.
+    let o = norm(&["fmt", &law]);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    let formatted = std::fs::read_to_string(&law).unwrap();
+    assert!(formatted.contains("expect obligation register status overdue due 2026-12-11"), "{formatted}");
+    assert!(formatted.contains("    done c.filed_on\n"), "{formatted}");
+}

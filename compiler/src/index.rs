@@ -608,7 +608,10 @@ impl Builder<'_, '_> {
                 ClauseKind::Addressee(r) => self.refer_existing(SymbolKind::Role, None, r),
                 ClauseKind::Authority(a) => self.refer_existing(SymbolKind::Authority, None, a),
                 ClauseKind::When(e) => self.expr(e, Some(Ty::Bool)),
-                ClauseKind::Due(e) => self.expr(e, Some(Ty::Date)),
+                ClauseKind::Due(e) | ClauseKind::Done(e) | ClauseKind::KeepUntil(e) => {
+                    self.expr(e, Some(Ty::Date))
+                }
+                ClauseKind::Violated(e) => self.expr(e, Some(Ty::Bool)),
                 ClauseKind::Fine { min, max } => {
                     self.expr(min, Some(Ty::Money));
                     self.expr(max, Some(Ty::Money));
@@ -839,6 +842,7 @@ impl Builder<'_, '_> {
                 ExprKind::Quant {
                     var,
                     collection,
+                    filter,
                     body,
                     ..
                 } => {
@@ -861,6 +865,9 @@ impl Builder<'_, '_> {
                     // The collection is walked outside the variable's scope, the body inside.
                     work.push(Work::Pop);
                     work.push(Work::Expr(body, None));
+                    if let Some(f) = filter {
+                        work.push(Work::Expr(f, Some(Ty::Bool)));
+                    }
                     work.push(Work::Push(var.node.clone(), local));
                     work.push(Work::Expr(collection, None));
                 }

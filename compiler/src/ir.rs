@@ -146,6 +146,12 @@ pub struct Norm {
     pub authority: Option<u32>,
     pub when: Option<Expr>,
     pub due: Option<Expr>,
+    /// When an event of the case shows the duty done (reading an absent value: not done).
+    pub done: Option<Expr>,
+    /// Whether the case's events show the prohibited conduct.
+    pub violated: Option<Expr>,
+    /// The end of a retention period.
+    pub keep_until: Option<Expr>,
     pub fine: Option<(Expr, Expr)>,
     pub text: String,
     pub tags: Vec<String>,
@@ -171,12 +177,91 @@ pub struct Test {
     pub span: Span,
 }
 
+/// The status of a duty on the decision's date (DESIGN §6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// The due date is after the decision date, and nothing shows the duty done.
+    Pending,
+    /// Done on or before its due date.
+    Fulfilled,
+    /// Done after its due date.
+    FulfilledLate,
+    /// The due date has passed and nothing shows the duty done.
+    Overdue,
+    /// A duty without a deadline, or a prohibition the case does not show violated.
+    Standing,
+    /// A prohibition the case's events show violated.
+    Violated,
+}
+
+impl Status {
+    pub const ALL: [Status; 6] = [
+        Status::Pending,
+        Status::Fulfilled,
+        Status::FulfilledLate,
+        Status::Overdue,
+        Status::Standing,
+        Status::Violated,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Fulfilled => "fulfilled",
+            Status::FulfilledLate => "fulfilled_late",
+            Status::Overdue => "overdue",
+            Status::Standing => "standing",
+            Status::Violated => "violated",
+        }
+    }
+
+    /// The status of a duty of `kind`: `due` its due date (if it has one and it is known),
+    /// `has_due` whether it has a deadline at all, `done` the date an event shows it done,
+    /// `violated` whether the case shows a prohibited conduct. An event dated after the decision
+    /// date has not happened yet as of that date: it does not count.
+    pub fn of(
+        kind: crate::syntax::ast::NormKind,
+        as_of: Date,
+        has_due: bool,
+        due: Option<Date>,
+        done: Option<Date>,
+        violated: bool,
+    ) -> Option<Status> {
+        use crate::syntax::ast::NormKind;
+        match kind {
+            NormKind::Prohibition => Some(if violated {
+                Status::Violated
+            } else {
+                Status::Standing
+            }),
+            NormKind::Obligation => {
+                let done = done.filter(|d| *d <= as_of);
+                Some(match (has_due, due, done) {
+                    (_, Some(due), Some(d)) if d <= due => Status::Fulfilled,
+                    (_, Some(_), Some(_)) => Status::FulfilledLate,
+                    (_, None, Some(_)) => Status::Fulfilled,
+                    (_, Some(due), None) if due < as_of => Status::Overdue,
+                    (_, Some(_), None) => Status::Pending,
+                    // A deadline that cannot be computed: nothing shows it passed.
+                    (true, None, None) => Status::Pending,
+                    (false, None, None) => Status::Standing,
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum Expect {
     /// The norm applies (`present`) or does not.
     Norm {
         norm: u32,
         present: bool,
+        /// With `status NAME`: the status the duty must have.
+        status: Option<Status>,
+        /// With `due DATE`: its due date.
+        due: Option<Date>,
         span: Span,
     },
     /// A boolean expression over facts and definitions holds.
@@ -290,6 +375,8 @@ pub enum ExprKind {
         q: Quantifier,
         level: u32,
         collection: Box<Expr>,
+        /// `earliest`/`latest` only (the checker folds other filters into the body).
+        filter: Option<Box<Expr>>,
         body: Box<Expr>,
     },
     Set(Vec<Expr>),
@@ -372,8 +459,14 @@ impl Expr {
                 ExprKind::Bin(_, a, b) => stack.extend([&**a, &**b]),
                 ExprKind::If(a, b, c) => stack.extend([&**a, &**b, &**c]),
                 ExprKind::Quant {
-                    collection, body, ..
-                } => stack.extend([&**collection, &**body]),
+                    collection,
+                    filter,
+                    body,
+                    ..
+                } => {
+                    stack.extend([&**collection, &**body]);
+                    stack.extend(filter.as_deref());
+                }
                 ExprKind::WorkingDays { date, count, .. } => stack.extend([&**date, &**count]),
                 ExprKind::PeriodEnd { start, period, .. } => stack.extend([&**start, &**period]),
                 ExprKind::Set(xs)
@@ -568,10 +661,15 @@ impl Program {
                 q,
                 level,
                 collection,
+                filter,
                 body,
             } => {
                 let _ = write!(out, "({} ${level} in ", q.keyword());
                 self.write_expr(out, collection, depth + 1);
+                if let Some(f) = filter {
+                    out.push_str(" where ");
+                    self.write_expr(out, f, 0);
+                }
                 out.push_str(": ");
                 self.write_expr(out, body, 0);
                 out.push(')');

@@ -293,3 +293,15 @@ pub fn with_article(word: &str) -> String {
         .is_some_and(|c| matches!(c.to_ascii_lowercase(), 'a' | 'e' | 'i' | 'o' | 'u'));
     format!("{} {word}", if vowel { "an" } else { "a" })
 }
+
+/// The zero a `sum` starts from (numbers and money), shared by the checker and both engines.
+pub fn zero_of(ty: &Ty) -> Option<Value> {
+    use rust_decimal::Decimal;
+    Some(match ty {
+        Ty::Int => Value::Int(0),
+        Ty::Decimal => Value::Decimal(Decimal::ZERO),
+        Ty::Money => Value::Money(Decimal::ZERO),
+        Ty::Percent => Value::Percent(Decimal::ZERO),
+        _ => return None,
+    })
+}

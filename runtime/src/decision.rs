@@ -86,6 +86,16 @@ pub struct NormOut {
     /// Why the due date could not be computed (the norm applies all the same).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub due_unknown: Option<String>,
+    /// The status of a duty on the decision's date: `pending`, `fulfilled`, `fulfilled_late`,
+    /// `overdue`, `standing` or `violated` (obligations and prohibitions).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<&'static str>,
+    /// When an event of the case shows the duty done.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub done: Option<String>,
+    /// A retention duty: the date until which the records must be kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keep_until: Option<String>,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub text: String,
 }
@@ -223,6 +233,12 @@ pub struct Decided {
     pub due: Vec<Option<Value>>,
     /// Per norm that applies: why its due date could not be computed (outside the calendar).
     pub due_unknown: Vec<Option<crate::interp::CalendarGap>>,
+    /// Per norm that applies: the date an event shows it done (`done`), if any.
+    pub done: Vec<Option<Value>>,
+    /// Per norm that applies: whether the case shows the prohibited conduct (`violated`).
+    pub violated: Vec<bool>,
+    /// Per norm that applies: the end of its retention period (`keep_until`).
+    pub keep_until: Vec<Option<Value>>,
     /// Per penalty that applies: its minimum and maximum fine.
     pub fines: Vec<Option<(Value, Value)>>,
     /// Per definition: its value.
@@ -444,6 +460,9 @@ pub fn finish(program: &Program, out: &mut Outcome<'_>) -> Result<Decided, EvalE
     let n = program.norms.len();
     let mut due = vec![None; n];
     let mut due_unknown = vec![None; n];
+    let mut done = vec![None; n];
+    let mut violated = vec![false; n];
+    let mut keep_until = vec![None; n];
     let mut fines = vec![None; n];
     for i in decision_order(program) {
         let Some(norm) = program.norms.get(i) else {
@@ -486,6 +505,27 @@ pub fn finish(program: &Program, out: &mut Outcome<'_>) -> Result<Decided, EvalE
                         Err(e) => return Err(e),
                     }
                 }
+                // What the case's events show: reading a value the case does not give (no such
+                // event) means not done, not violated, no end known.
+                let optional = |env: &mut Env<'_>, e: &Option<Expr>| match e {
+                    Some(x) => match env.eval(x) {
+                        Ok(v) => Ok(Some(v)),
+                        Err(err) if err.kind == crate::interp::EvalErrorKind::MissingFact => {
+                            Ok(None)
+                        }
+                        Err(err) => Err(err),
+                    },
+                    None => Ok(None),
+                };
+                if let Some(slot) = done.get_mut(i) {
+                    *slot = optional(&mut out.env, &norm.done)?;
+                }
+                if let Some(slot) = violated.get_mut(i) {
+                    *slot = optional(&mut out.env, &norm.violated)? == Some(Value::Bool(true));
+                }
+                if let Some(slot) = keep_until.get_mut(i) {
+                    *slot = optional(&mut out.env, &norm.keep_until)?;
+                }
             }
         }
     }
@@ -494,6 +534,9 @@ pub fn finish(program: &Program, out: &mut Outcome<'_>) -> Result<Decided, EvalE
         applies: out.applies.clone(),
         due,
         due_unknown,
+        done,
+        violated,
+        keep_until,
         fines,
         defs: out.env.defs.clone(),
     })
@@ -571,18 +614,35 @@ pub fn build(
                 paragraph: n.paragraph,
                 text: n.text.clone(),
             }),
-            kind => decision.norms.push(NormOut {
-                id: n.id.clone(),
-                kind: kind.keyword(),
-                article,
-                paragraph: n.paragraph,
-                item: n.item,
-                addressee: role(n.addressee),
-                authority: authority(n.authority),
-                due: d.due.get(i).cloned().flatten().map(|v| v.to_string()),
-                due_unknown: d.due_unknown.get(i).cloned().flatten().map(|g| g.message),
-                text: n.text.clone(),
-            }),
+            kind => {
+                let date = |v: Option<&Option<Value>>| match v {
+                    Some(Some(Value::Date(d))) => Some(*d),
+                    _ => None,
+                };
+                let status = norm_compiler::ir::Status::of(
+                    kind,
+                    as_of,
+                    n.due.is_some(),
+                    date(d.due.get(i)),
+                    date(d.done.get(i)),
+                    d.violated.get(i) == Some(&true),
+                );
+                decision.norms.push(NormOut {
+                    id: n.id.clone(),
+                    kind: kind.keyword(),
+                    article,
+                    paragraph: n.paragraph,
+                    item: n.item,
+                    addressee: role(n.addressee),
+                    authority: authority(n.authority),
+                    due: d.due.get(i).cloned().flatten().map(|v| v.to_string()),
+                    due_unknown: d.due_unknown.get(i).cloned().flatten().map(|g| g.message),
+                    status: status.map(norm_compiler::ir::Status::name),
+                    done: date(d.done.get(i)).map(|x| x.to_string()),
+                    keep_until: date(d.keep_until.get(i)).map(|x| x.to_string()),
+                    text: n.text.clone(),
+                })
+            }
         }
     }
     calendar_warnings(program, selected, d, &mut decision);

@@ -373,6 +373,48 @@ impl<'p> Env<'p> {
                 }
             }
             ExprKind::Quant {
+                q: q @ (Quantifier::Earliest | Quantifier::Latest),
+                collection,
+                filter,
+                body,
+                ..
+            } => {
+                let items = match self.eval(collection)? {
+                    Value::Set(items) | Value::List(items) => items,
+                    _ => return Err(internal(e.span)),
+                };
+                let mut best: Option<Date> = None;
+                for item in items.iter() {
+                    self.locals.push(item.clone());
+                    let r = (|| {
+                        if let Some(f) = filter
+                            && !self.eval_bool(f)?
+                        {
+                            return Ok(None);
+                        }
+                        self.eval(body).map(Some)
+                    })();
+                    self.locals.pop();
+                    let Some(v) = r? else { continue };
+                    let Value::Date(d) = v else {
+                        return Err(internal(e.span));
+                    };
+                    best = Some(match (best, q) {
+                        (Some(b), Quantifier::Earliest) => b.min(d),
+                        (Some(b), _) => b.max(d),
+                        (None, _) => d,
+                    });
+                }
+                // None: as an absent optional fact (a due or done date is then unknown).
+                best.map(Value::Date).ok_or_else(|| {
+                    EvalError::new(
+                        EvalErrorKind::MissingFact,
+                        format!("`{}` finds no element", q.keyword()),
+                        e.span,
+                    )
+                })
+            }
+            ExprKind::Quant {
                 q,
                 collection,
                 body,
@@ -387,6 +429,7 @@ impl<'p> Env<'p> {
                     Quantifier::All => Value::Bool(true),
                     Quantifier::Count => Value::Int(0),
                     Quantifier::Sum => zero(&e.ty, e.span)?,
+                    Quantifier::Earliest | Quantifier::Latest => return Err(internal(e.span)),
                 };
                 for item in items.iter() {
                     self.locals.push(item.clone());
@@ -504,13 +547,7 @@ fn date_range(span: Span) -> EvalError {
 }
 
 fn zero(ty: &Ty, span: Span) -> Result<Value, EvalError> {
-    Ok(match ty {
-        Ty::Int => Value::Int(0),
-        Ty::Decimal => Value::Decimal(Decimal::ZERO),
-        Ty::Money => Value::Money(Decimal::ZERO),
-        Ty::Percent => Value::Percent(Decimal::ZERO),
-        _ => return Err(internal(span)),
-    })
+    norm_compiler::value::zero_of(ty).ok_or_else(|| internal(span))
 }
 
 pub fn neg(v: Value, span: Span) -> Result<Value, EvalError> {

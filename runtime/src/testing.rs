@@ -64,21 +64,22 @@ pub fn run_test(
     let decided = match jit {
         // As `norm eval` decides: due dates and fines too (an error there fails the test).
         None => evaluate(program, facts, data, as_of)
-            .and_then(|mut out| crate::decision::finish(program, &mut out).map(|_| out)),
+            .and_then(|mut out| crate::decision::finish(program, &mut out).map(|d| (out, d))),
         Some(j) => j.decide(program, data, &facts, as_of).map(|d| {
             let selected = select_data(program, data, as_of);
             let mut env = Env::with_modules(program, facts, &selected);
             env.as_of = Some(as_of);
-            env.defs = d.defs;
-            Outcome {
+            env.defs = d.defs.clone();
+            let out = Outcome {
                 env,
                 conflicts: conflicts(program, &d.applies),
-                applicable: d.applicable,
-                applies: d.applies,
-            }
+                applicable: d.applicable.clone(),
+                applies: d.applies.clone(),
+            };
+            (out, d)
         }),
     };
-    let mut out = match decided {
+    let (mut out, decided) = match decided {
         Ok(o) => o,
         Err(e) => {
             result.failures.push((
@@ -90,11 +91,16 @@ pub fn run_test(
     };
     result.applied = out.applies.clone();
     result.held = out.applicable.clone();
+    // The Decision as `norm eval` builds it: statuses and due dates are checked against it.
+    let built =
+        crate::decision::build(program, &select_data(program, data, as_of), as_of, &decided);
     for x in &test.expects {
         match x {
             Expect::Norm {
                 norm,
                 present,
+                status,
+                due,
                 span,
             } => {
                 // The norm may have several versions (one per article version): the one in
@@ -153,6 +159,39 @@ pub fn run_test(
                     result
                         .failures
                         .push((*span, format!("expected `{id}` {verb}, but {why}")));
+                } else if *present && (status.is_some() || due.is_some()) {
+                    let id = program
+                        .norms
+                        .get(*norm as usize)
+                        .map(|n| n.id.as_str())
+                        .unwrap_or("?");
+                    let shown = built.norms.iter().find(|n| n.id == id);
+                    let has = shown.and_then(|n| n.status);
+                    if let Some(s) = status
+                        && has != Some(s.name())
+                    {
+                        result.failures.push((
+                            *span,
+                            format!(
+                                "expected `{id}` to be {}, but it is {}",
+                                s.name(),
+                                has.unwrap_or("without a status")
+                            ),
+                        ));
+                    }
+                    let has_due = shown.and_then(|n| n.due.clone());
+                    if let Some(d) = due
+                        && has_due.as_deref() != Some(d.to_string().as_str())
+                    {
+                        let why = match (has_due, shown.and_then(|n| n.due_unknown.clone())) {
+                            (Some(x), _) => format!("it is due {x}"),
+                            (None, Some(u)) => format!("its due date is unknown: {u}"),
+                            (None, None) => "it has no due date".to_string(),
+                        };
+                        result
+                            .failures
+                            .push((*span, format!("expected `{id}` due {d}, but {why}")));
+                    }
                 }
             }
             Expect::Holds { expr, span } => match eval_bool(&mut out.env, expr) {

@@ -278,9 +278,15 @@ impl Gen {
     fn quant_item(&mut self, d: u32, q: &str, body_t: T) -> String {
         let x = self.fresh_local();
         self.locals.push((x.clone(), true));
+        // Sometimes only the elements `where` a condition holds.
+        let filter = if self.rng.chance(30) {
+            format!(" where {}", self.expr(T::Bool, d - 1))
+        } else {
+            String::new()
+        };
         let body = self.expr(body_t, d - 1);
         self.locals.pop();
-        format!("({q} {x} in c.items: {body})")
+        format!("({q} {x} in c.items{filter}: {body})")
     }
 
     fn expr(&mut self, t: T, d: u32) -> String {
@@ -399,7 +405,12 @@ impl Gen {
                     e(self, T::Money)
                 ),
             },
-            T::Date => match self.rng.below(9) {
+            T::Date => match self.rng.below(10) {
+                // The earliest or latest date over the items (none: an absent value).
+                9 => {
+                    let q = *self.rng.pick(&["earliest", "latest"]);
+                    self.quant_item(d, q, T::Date)
+                }
                 0 => format!("({} + days({}))", e(self, T::Date), self.small_int()),
                 1 => format!("({} + months({}))", e(self, T::Date), self.small_int()),
                 2 => format!("({} - years({}))", e(self, T::Date), self.small_int()),

@@ -242,8 +242,9 @@ impl Checker<'_> {
                 q,
                 var,
                 collection,
+                filter,
                 body,
-            } => self.quant(*q, var, collection, body, span, scope),
+            } => self.quant(*q, var, collection, filter.as_deref(), body, span, scope),
             // `{}` where a struct is expected: every field takes its default.
             ast::ExprKind::Set(items)
                 if items.is_empty() && matches!(expected, Some(Ty::Struct(_))) =>
@@ -949,11 +950,13 @@ impl Checker<'_> {
         found
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn quant(
         &mut self,
         q: Quantifier,
         var: &crate::span::Ident,
         collection: &ast::Expr,
+        filter: Option<&ast::Expr>,
         body: &ast::Expr,
         span: Span,
         scope: &mut Scope,
@@ -976,6 +979,14 @@ impl Checker<'_> {
         };
         let level = scope.locals.len() as u32;
         scope.locals.push((var.node.clone(), elem));
+        let filter = filter.map(|f| {
+            self.check_against(
+                f,
+                &Ty::Bool,
+                scope,
+                &format!("the `where` of `{}`", q.keyword()),
+            )
+        });
         let (body, ty) = match q {
             Quantifier::Exists | Quantifier::All | Quantifier::Count => {
                 let b = self.check_against(
@@ -1007,13 +1018,78 @@ impl Checker<'_> {
                 let t = b.ty.clone();
                 (b, t)
             }
+            Quantifier::Earliest | Quantifier::Latest => {
+                let b = self.check_against(
+                    body,
+                    &Ty::Date,
+                    scope,
+                    &format!("the value of `{}`", q.keyword()),
+                );
+                (b, Ty::Date)
+            }
         };
         scope.locals.pop();
+        // A filter of the other quantifiers is folded into the body: `exists x in S where C: B`
+        // is `exists x in S: C and B`, and so on; `earliest`/`latest` keep it.
+        let (body, filter) = match (q, filter) {
+            (_, None) => (body, None),
+            (Quantifier::Earliest | Quantifier::Latest, f) => (body, f),
+            (Quantifier::Exists | Quantifier::Count, Some(f)) => {
+                let s = body.span;
+                (
+                    Expr {
+                        kind: ExprKind::Bin(BinOp::And, Box::new(f), Box::new(body)),
+                        ty: Ty::Bool,
+                        span: s,
+                    },
+                    None,
+                )
+            }
+            (Quantifier::All, Some(f)) => {
+                let s = body.span;
+                let t = Expr {
+                    kind: ExprKind::Const(Value::Bool(true)),
+                    ty: Ty::Bool,
+                    span: s,
+                };
+                (
+                    Expr {
+                        kind: ExprKind::If(Box::new(f), Box::new(body), Box::new(t)),
+                        ty: Ty::Bool,
+                        span: s,
+                    },
+                    None,
+                )
+            }
+            (Quantifier::Sum, Some(f)) => {
+                let s = body.span;
+                let zero = crate::value::zero_of(&body.ty).map(|z| Expr {
+                    kind: ExprKind::Const(z),
+                    ty: body.ty.clone(),
+                    span: s,
+                });
+                match zero {
+                    Some(z) => {
+                        let t = body.ty.clone();
+                        (
+                            Expr {
+                                kind: ExprKind::If(Box::new(f), Box::new(body), Box::new(z)),
+                                ty: t,
+                                span: s,
+                            },
+                            None,
+                        )
+                    }
+                    None => (body, None),
+                }
+            }
+        };
         Expr {
             kind: ExprKind::Quant {
                 q,
                 level,
                 collection: Box::new(coll),
+                filter: filter.map(Box::new),
                 body: Box::new(body),
             },
             ty,

@@ -1496,11 +1496,48 @@ impl<'a> Checker<'a> {
                             }
                         }
                     }
-                    ast::TestStmtKind::ExpectNorm { kind, id } => {
+                    ast::TestStmtKind::ExpectNorm {
+                        kind,
+                        id,
+                        status,
+                        due,
+                    } => {
+                        let status = status.as_ref().and_then(|s| {
+                            let found = ir::Status::ALL.into_iter().find(|x| x.name() == s.node);
+                            if found.is_none() {
+                                let names = ir::Status::ALL.map(ir::Status::name);
+                                let mut d = Diagnostic::error(
+                                    "E0183",
+                                    format!("`{}` is not a status", s.node),
+                                )
+                                .at(s.span, "not a status")
+                                .note(format!("a duty is one of: {}", names.join(", ")));
+                                if let Some(x) = suggest(&s.node, names.into_iter()) {
+                                    d = d.help(format!("did you mean `{x}`?"));
+                                }
+                                self.error(d);
+                            }
+                            found
+                        });
+                        let due = due.as_ref().and_then(|d| {
+                            let parsed = Date::parse(&d.node);
+                            if parsed.is_none() {
+                                self.error(
+                                    Diagnostic::error(
+                                        "E0302",
+                                        format!("invalid date `{}`", d.node),
+                                    )
+                                    .at(d.span, "no such day"),
+                                );
+                            }
+                            parsed
+                        });
                         if let Some(n) = self.norm_ref(id, *kind) {
                             test.expects.push(ir::Expect::Norm {
                                 norm: n,
                                 present: true,
+                                status,
+                                due,
                                 span: stmt.span,
                             });
                         }
@@ -1510,6 +1547,8 @@ impl<'a> Checker<'a> {
                             test.expects.push(ir::Expect::Norm {
                                 norm: n,
                                 present: false,
+                                status: None,
+                                due: None,
                                 span: stmt.span,
                             });
                         }
@@ -1526,6 +1565,8 @@ impl<'a> Checker<'a> {
                                 test.expects.push(ir::Expect::Norm {
                                     norm: n,
                                     present: true,
+                                    status: None,
+                                    due: None,
                                     span: stmt.span,
                                 });
                             }

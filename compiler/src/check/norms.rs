@@ -42,6 +42,9 @@ impl<'a> Checker<'a> {
                 authority: None,
                 when: None,
                 due: None,
+                done: None,
+                violated: None,
+                keep_until: None,
                 fine: None,
                 text: String::new(),
                 tags: Vec::new(),
@@ -84,6 +87,58 @@ impl<'a> Checker<'a> {
                     }
                     ClauseKind::Due(e) => {
                         n.due = Some(self.check_against(e, &Ty::Date, &mut scope, "a due date"))
+                    }
+                    ClauseKind::Done(e) => {
+                        if norm.kind != NormKind::Obligation {
+                            self.error(
+                                Diagnostic::error("E0143", "only an obligation is done")
+                                    .at(
+                                        clause.span,
+                                        format!(
+                                            "this is {} {}",
+                                            super::article_for(norm.kind.keyword()),
+                                            norm.kind.keyword()
+                                        ),
+                                    )
+                                    .help("a prohibition says when it is `violated`"),
+                            );
+                        }
+                        n.done = Some(self.check_against(
+                            e,
+                            &Ty::Date,
+                            &mut scope,
+                            "the date a duty was done",
+                        ))
+                    }
+                    ClauseKind::Violated(e) => {
+                        if norm.kind != NormKind::Prohibition {
+                            self.error(
+                                Diagnostic::error("E0144", "only a prohibition is violated")
+                                    .at(
+                                        clause.span,
+                                        format!(
+                                            "this is {} {}",
+                                            super::article_for(norm.kind.keyword()),
+                                            norm.kind.keyword()
+                                        ),
+                                    )
+                                    .help("an obligation says when it is `done`"),
+                            );
+                        }
+                        n.violated = Some(self.check_against(
+                            e,
+                            &Ty::Bool,
+                            &mut scope,
+                            "whether a prohibition is violated",
+                        ))
+                    }
+                    ClauseKind::KeepUntil(e) => {
+                        n.keep_until = Some(self.check_against(
+                            e,
+                            &Ty::Date,
+                            &mut scope,
+                            "the end of a retention period",
+                        ))
                     }
                     ClauseKind::Text(t) => n.text = t.node.clone(),
                     ClauseKind::Act(a) => n.act = Some(a.node.clone()),
@@ -572,6 +627,9 @@ fn clause_name(c: &ClauseKind) -> &'static str {
         ClauseKind::Authority(_) => "authority",
         ClauseKind::When(_) => "when",
         ClauseKind::Due(_) => "due",
+        ClauseKind::Done(_) => "done",
+        ClauseKind::Violated(_) => "violated",
+        ClauseKind::KeepUntil(_) => "keep_until",
         ClauseKind::Text(_) => "text",
         ClauseKind::Act(_) => "act",
         ClauseKind::Effective(_) => "effective",

@@ -181,6 +181,12 @@ pub enum ClauseKind {
     Authority(Ident),
     When(Expr),
     Due(Expr),
+    /// `done DATE`: when an event of the case shows the duty done (absent: not done).
+    Done(Expr),
+    /// `violated COND`: the case's events show the prohibited conduct.
+    Violated(Expr),
+    /// `keep_until DATE`: a retention duty's end.
+    KeepUntil(Expr),
     Text(Spanned<String>),
     Act(Ident),
     Effective(Spanned<String>),
@@ -221,6 +227,10 @@ pub enum TestStmtKind {
     ExpectNorm {
         kind: Option<NormKind>,
         id: Ident,
+        /// `status NAME`: the duty's status on the test's date.
+        status: Option<Ident>,
+        /// `due DATE`: its due date.
+        due: Option<Spanned<String>>,
     },
     /// `expect no ID`
     ExpectNoNorm(Ident),
@@ -286,6 +296,10 @@ pub enum Quantifier {
     All,
     Count,
     Sum,
+    /// The earliest date the body gives over the (filtered) elements; none: an absent value.
+    Earliest,
+    /// The latest.
+    Latest,
 }
 
 impl Quantifier {
@@ -295,6 +309,8 @@ impl Quantifier {
             Quantifier::All => "all",
             Quantifier::Count => "count",
             Quantifier::Sum => "sum",
+            Quantifier::Earliest => "earliest",
+            Quantifier::Latest => "latest",
         }
     }
 }
@@ -330,6 +346,8 @@ pub enum ExprKind {
         q: Quantifier,
         var: Ident,
         collection: Box<Expr>,
+        /// `where COND`: only the elements for which it holds.
+        filter: Option<Box<Expr>>,
         body: Box<Expr>,
     },
     Set(Vec<Expr>),

@@ -442,8 +442,17 @@ impl Formatter<'_> {
                 self.expr_block(e);
                 self.end_line();
             }
-            ClauseKind::Due(e) => {
-                self.begin("due ");
+            ClauseKind::Due(e)
+            | ClauseKind::Done(e)
+            | ClauseKind::Violated(e)
+            | ClauseKind::KeepUntil(e) => {
+                let word = match &c.kind {
+                    ClauseKind::Done(_) => "done ",
+                    ClauseKind::Violated(_) => "violated ",
+                    ClauseKind::KeepUntil(_) => "keep_until ",
+                    _ => "due ",
+                };
+                self.begin(word);
                 self.expr_block(e);
                 self.end_line();
             }
@@ -493,10 +502,24 @@ impl Formatter<'_> {
                 self.expr_block(e);
                 self.end_line();
             }
-            TestStmtKind::ExpectNorm { kind, id } => match kind {
-                Some(k) => self.line(&format!("expect {} {}", k.keyword(), id.node)),
-                None => self.line(&format!("expect {}", id.node)),
-            },
+            TestStmtKind::ExpectNorm {
+                kind,
+                id,
+                status,
+                due,
+            } => {
+                let mut l = match kind {
+                    Some(k) => format!("expect {} {}", k.keyword(), id.node),
+                    None => format!("expect {}", id.node),
+                };
+                if let Some(s) = status {
+                    l.push_str(&format!(" status {}", s.node));
+                }
+                if let Some(d) = due {
+                    l.push_str(&format!(" due {}", d.node));
+                }
+                self.line(&l);
+            }
             TestStmtKind::ExpectNoNorm(id) => self.line(&format!("expect no {}", id.node)),
             TestStmtKind::ExpectValue(e) => {
                 self.begin("expect ");
@@ -714,13 +737,18 @@ pub fn expr_str(e: &Expr) -> String {
             q,
             var,
             collection,
+            filter,
             body,
         } => {
             format!(
-                "{} {} in {}: {}",
+                "{} {} in {}{}: {}",
                 q.keyword(),
                 var.node,
                 expr_str(collection),
+                filter
+                    .as_ref()
+                    .map(|f| format!(" where {}", expr_str(f)))
+                    .unwrap_or_default(),
                 expr_str(body)
             )
         }

@@ -97,6 +97,20 @@ pub enum Tok<'a> {
     Tiers,
     #[token("finding")]
     Finding,
+    #[token("done")]
+    Done,
+    #[token("violated")]
+    Violated,
+    #[token("keep_until")]
+    KeepUntil,
+    #[token("status")]
+    Status,
+    #[token("where")]
+    Where,
+    #[token("earliest")]
+    Earliest,
+    #[token("latest")]
+    Latest,
     #[token("over")]
     Over,
     #[token("given")]
@@ -415,6 +429,13 @@ pub fn token_text(tok: &Tok<'_>) -> &'static str {
         Test => "test",
         Tiers => "tiers",
         Finding => "finding",
+        Done => "done",
+        Violated => "violated",
+        KeepUntil => "keep_until",
+        Status => "status",
+        Where => "where",
+        Earliest => "earliest",
+        Latest => "latest",
         Over => "over",
         Given => "given",
         Expect => "expect",

@@ -38,6 +38,11 @@ pub struct Plan {
     pub applies: Vec<u32>,
     /// Per norm with a due date: word offset of [known, value words…].
     pub due: Vec<Option<u32>>,
+    /// Per norm with `done`, `violated`, `keep_until`: word offset of [known, value words…]
+    /// (unknown: the case does not show it).
+    pub done: Vec<Option<u32>>,
+    pub violated: Vec<Option<u32>>,
+    pub keep_until: Vec<Option<u32>>,
     /// Per penalty: word offset of [minimum words…, maximum words…].
     pub fines: Vec<Option<u32>>,
     pub out_words: u32,
@@ -727,9 +732,10 @@ impl<'a, 'f> Gen<'a, 'f> {
             ExprKind::Quant {
                 q,
                 collection,
+                filter,
                 body,
                 ..
-            } => self.quantifier(*q, collection, body, e),
+            } => self.quantifier(*q, collection, filter.as_deref(), body, e),
             ExprKind::Set(items) if is_small_enum(&self.p.types, e.ty.element().ok_or("set")?) => {
                 let mut mask = self.b.ins().iconst(types::I64, 0);
                 let one = self.b.ins().iconst(types::I64, 1);
@@ -937,7 +943,14 @@ impl<'a, 'f> Gen<'a, 'f> {
 
     /// `exists`/`all`/`count`/`sum` over a collection, in the collection's order (sets in
     /// value order, as the interpreter's sorted sets; enum masks by ascending variant).
-    fn quantifier(&mut self, q: Quantifier, coll: &Expr, body: &Expr, e: &Expr) -> R<Words> {
+    fn quantifier(
+        &mut self,
+        q: Quantifier,
+        coll: &Expr,
+        filter: Option<&Expr>,
+        body: &Expr,
+        e: &Expr,
+    ) -> R<Words> {
         let cw = self.expr(coll)?;
         let elem_ty = coll.ty.element().ok_or("collection")?.clone();
         let small = is_small_enum(&self.p.types, &elem_ty);
@@ -946,13 +959,19 @@ impl<'a, 'f> Gen<'a, 'f> {
         let init = match q {
             Quantifier::Exists => vec![self.b.ins().iconst(types::I8, 0)],
             Quantifier::All => vec![self.b.ins().iconst(types::I8, 1)],
-            Quantifier::Count => vec![self.b.ins().iconst(types::I64, 0)],
+            Quantifier::Count | Quantifier::Earliest | Quantifier::Latest => {
+                vec![self.b.ins().iconst(types::I64, 0)]
+            }
             Quantifier::Sum => match &e.ty {
                 Ty::Int => vec![self.b.ins().iconst(types::I64, 0)],
-                ty => self.constant(ty, &zero_of(ty).ok_or("sum type")?)?,
+                ty => self.constant(ty, &norm_compiler::value::zero_of(ty).ok_or("sum type")?)?,
             },
         };
         self.def_vars(&acc, &init);
+        // `earliest`/`latest`: whether an element was found yet.
+        let found = self.b.declare_var(types::I8);
+        let no = self.b.ins().iconst(types::I8, 0);
+        self.b.def_var(found, no);
         // Loop state: for a mask, the bits left; for a sequence, the index.
         let state = self.b.declare_var(types::I64);
         let header = self.b.create_block();
@@ -994,10 +1013,50 @@ impl<'a, 'f> Gen<'a, 'f> {
             self.load(&elem_ty, &el, at, 0)?
         };
         self.locals.push(item);
+        if let Some(f) = filter {
+            let keep = self.expr(f);
+            let keep = match keep {
+                Ok(k) => k.first().copied().ok_or_else(|| "filter".to_string()),
+                Err(err) => Err(err),
+            };
+            let keep = match keep {
+                Ok(k) => k,
+                Err(err) => {
+                    self.locals.pop();
+                    return Err(err);
+                }
+            };
+            let kept = self.b.create_block();
+            self.b.ins().brif(keep, kept, &[], header, &[]);
+            self.b.seal_block(kept);
+            self.b.switch_to_block(kept);
+        }
         let v = self.expr(body);
         self.locals.pop();
         let v = v?;
         match q {
+            Quantifier::Earliest | Quantifier::Latest => {
+                let x = v.first().copied().ok_or("body")?;
+                let cur = self.use_vars(&acc);
+                let c = cur.first().copied().ok_or("acc")?;
+                let f = self.b.use_var(found);
+                let better = self.b.ins().icmp(
+                    if q == Quantifier::Earliest {
+                        IntCC::SignedLessThan
+                    } else {
+                        IntCC::SignedGreaterThan
+                    },
+                    x,
+                    c,
+                );
+                let first = self.b.ins().icmp_imm_s(IntCC::Equal, f, 0);
+                let take = self.b.ins().bor(first, better);
+                let n = self.b.ins().select(take, x, c);
+                self.def_vars(&acc, &[n]);
+                let yes = self.b.ins().iconst(types::I8, 1);
+                self.b.def_var(found, yes);
+                self.b.ins().jump(header, &[]);
+            }
             Quantifier::Exists | Quantifier::All => {
                 let hit = v.first().copied().ok_or("body")?;
                 let stop_val = i64::from(q == Quantifier::Exists);
@@ -1049,6 +1108,12 @@ impl<'a, 'f> Gen<'a, 'f> {
         self.b.seal_block(header);
         self.b.seal_block(exit);
         self.b.switch_to_block(exit);
+        if matches!(q, Quantifier::Earliest | Quantifier::Latest) {
+            // None found: as an absent optional fact.
+            let f = self.b.use_var(found);
+            let none = self.b.ins().icmp_imm_s(IntCC::Equal, f, 0);
+            self.fail_if(none, EvalErrorKind::MissingFact, e.span);
+        }
         Ok(self.use_vars(&acc))
     }
 
@@ -1084,7 +1149,21 @@ impl<'a, 'f> Gen<'a, 'f> {
                 _ => {
                     if let (Some(d), Some(Some(off))) = (&n.due, self.plan.due.get(i)) {
                         let off = Self::out_off(*off)?;
-                        self.if_applies(i, |g| g.due(d, off))?;
+                        self.if_applies(i, |g| g.due(d, off, true))?;
+                    }
+                    // In the interpreter's order (`decision::finish`): done, violated, keep_until.
+                    for (e, slot) in [
+                        (&n.done, self.plan.done.get(i).copied().flatten()),
+                        (&n.violated, self.plan.violated.get(i).copied().flatten()),
+                        (
+                            &n.keep_until,
+                            self.plan.keep_until.get(i).copied().flatten(),
+                        ),
+                    ] {
+                        if let (Some(e), Some(off)) = (e, slot) {
+                            let off = Self::out_off(off)?;
+                            self.if_applies(i, |g| g.due(e, off, false))?;
+                        }
                     }
                 }
             }
@@ -1110,7 +1189,7 @@ impl<'a, 'f> Gen<'a, 'f> {
 
     /// A due date: known (1) with its value, or unknown: 0 when it needs an absent fact, 2 when
     /// it falls outside the working-day calendar.
-    fn due(&mut self, d: &Expr, off: i32) -> R<()> {
+    fn due(&mut self, d: &Expr, off: i32, calendar_unknown: bool) -> R<()> {
         let kv = self.b.declare_var(types::I64);
         let sv = self.b.declare_var(types::I64);
         let handler = self.b.create_block();
@@ -1135,11 +1214,16 @@ impl<'a, 'f> Gen<'a, 'f> {
             kind,
             host::status_of(&EvalErrorKind::MissingFact) as i64,
         );
-        let outside = self.b.ins().icmp_imm_s(
-            IntCC::Equal,
-            kind,
-            host::status_of(&EvalErrorKind::OutsideCalendar) as i64,
-        );
+        // Only a due date is unknown past the calendar; elsewhere that is the decision's error.
+        let outside = if calendar_unknown {
+            self.b.ins().icmp_imm_s(
+                IntCC::Equal,
+                kind,
+                host::status_of(&EvalErrorKind::OutsideCalendar) as i64,
+            )
+        } else {
+            self.b.ins().iconst(types::I8, 0)
+        };
         let (fatal, unknown, not_missing, calendar) = (
             self.b.create_block(),
             self.b.create_block(),
@@ -1325,16 +1409,4 @@ impl<'a, 'f> Gen<'a, 'f> {
         self.store_words(&[applies, held], out, off);
         Ok(())
     }
-}
-
-/// The zero a `sum` starts from.
-fn zero_of(ty: &Ty) -> Option<NV> {
-    use rust_decimal::Decimal;
-    Some(match ty {
-        Ty::Int => NV::Int(0),
-        Ty::Decimal => NV::Decimal(Decimal::ZERO),
-        Ty::Money => NV::Money(Decimal::ZERO),
-        Ty::Percent => NV::Percent(Decimal::ZERO),
-        _ => return None,
-    })
 }

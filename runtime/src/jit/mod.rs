@@ -101,6 +101,18 @@ impl JitProgram {
                 (_, Some(d)) => Some(take(1 + words(&program.types, &d.ty))),
             };
             plan.due.push(due);
+            let mut optional = |e: &Option<norm_compiler::ir::Expr>| match (&n.kind, e) {
+                (NormKind::Penalty | NormKind::Warning, _) | (_, None) => None,
+                (_, Some(x)) => Some(take(1 + words(&program.types, &x.ty))),
+            };
+            let (done, violated, keep) = (
+                optional(&n.done),
+                optional(&n.violated),
+                optional(&n.keep_until),
+            );
+            plan.done.push(done);
+            plan.violated.push(violated);
+            plan.keep_until.push(keep);
             let fine = match (&n.kind, &n.fine) {
                 (NormKind::Penalty, Some((lo, hi))) => Some(take(
                     words(&program.types, &lo.ty) + words(&program.types, &hi.ty),
@@ -418,6 +430,9 @@ impl JitProgram {
             applies: Vec::new(),
             due: Vec::new(),
             due_unknown: vec![None; program.norms.len()],
+            done: Vec::new(),
+            violated: Vec::new(),
+            keep_until: Vec::new(),
             fines: Vec::new(),
             defs: Vec::new(),
         };
@@ -454,6 +469,26 @@ impl JitProgram {
                 }
             }
             d.due.push(due);
+            // What the case shows, where the code computed it (known flag, then the value).
+            let shown = |slot: Option<&Option<u32>>, e: &Option<norm_compiler::ir::Expr>| {
+                let (true, Some(Some(off)), Some(e)) = (applies, slot, e) else {
+                    return Some(None);
+                };
+                let w = at(*off, 1 + words(types, &e.ty))?;
+                if *w.first()? != 1 {
+                    return Some(None);
+                }
+                // SAFETY: as above.
+                Some(Some(unsafe {
+                    host::read_words(types, &e.ty, w.get(1..)?)
+                }?))
+            };
+            let done = shown(self.compiled.plan.done.get(i), &n.done)?;
+            let violated = shown(self.compiled.plan.violated.get(i), &n.violated)?;
+            let keep = shown(self.compiled.plan.keep_until.get(i), &n.keep_until)?;
+            d.done.push(done);
+            d.violated.push(violated == Some(Value::Bool(true)));
+            d.keep_until.push(keep);
             let mut fine = None;
             if let (true, Some(Some(off)), Some((lo, hi))) =
                 (applies, self.compiled.plan.fines.get(i), &n.fine)
