@@ -123,15 +123,43 @@ fn load_engine(
     format: Format,
     kind: EngineKind,
 ) -> Result<Engine, u8> {
+    load_engine_trusted(law, data, format, kind, None)
+}
+
+/// With `--trust`, every data module must be a package that verifies with the trust store.
+fn load_engine_trusted(
+    law: &Path,
+    data: Option<&[PathBuf]>,
+    format: Format,
+    kind: EngineKind,
+    trust: Option<&Path>,
+) -> Result<Engine, u8> {
     let mut paths = vec![law.to_path_buf()];
     if let Some(d) = data {
         paths.extend(d.iter().cloned());
     }
+    if let Some(t) = trust {
+        paths.push(t.to_path_buf());
+    }
     if let Some(code) = missing_paths(&paths, format) {
         return Err(code);
     }
-    Engine::load_with(&FsLoader, &[law.to_path_buf()], data, kind)
-        .map_err(|e| report(&e.db, &e.diagnostics, format).max(INPUT))
+    let trust = match trust.map(norm_runtime::TrustStore::load).transpose() {
+        Ok(t) => t,
+        Err(e) => return Err(fail(format, "trust", &e.to_string(), None)),
+    };
+    let options = norm_runtime::EngineOptions { kind, trust };
+    Engine::open(&FsLoader, &[law.to_path_buf()], data, options).map_err(|e| match &e {
+        norm_runtime::OpenError::Law(l) => report(&l.db, &l.diagnostics, format).max(INPUT),
+        norm_runtime::OpenError::Module { error, .. } => fail(
+            format,
+            "module",
+            &e.to_string(),
+            serde_json::to_value(&**error)
+                .ok()
+                .map(|d| json!({"module_error": d})),
+        ),
+    })
 }
 
 /// What `norm eval` is asked for, beyond the law and the facts.
@@ -142,6 +170,8 @@ pub struct EvalOptions<'a> {
     pub why_not: Option<&'a str>,
     pub format: Format,
     pub engine: EngineKind,
+    /// `--trust TRUST.json`.
+    pub trust: Option<&'a Path>,
 }
 
 pub fn eval(law: &Path, facts: &Path, opts: EvalOptions<'_>) -> u8 {
@@ -152,12 +182,13 @@ pub fn eval(law: &Path, facts: &Path, opts: EvalOptions<'_>) -> u8 {
         why_not,
         format,
         engine: kind,
+        trust,
     } = opts;
     let as_of = match as_of(as_of_arg, format) {
         Ok(d) => d,
         Err(code) => return code,
     };
-    let engine = match load_engine(law, data, format, kind) {
+    let engine = match load_engine_trusted(law, data, format, kind, trust) {
         Ok(e) => e,
         Err(code) => return code,
     };
@@ -740,7 +771,8 @@ pub fn expr(
         Err(diags) => return report(&db, &diags, format).max(INPUT),
     };
     let program = engine.program();
-    let selected = norm_runtime::decision::select_data(program, engine.data(), as_of);
+    let snapshot = engine.snapshot();
+    let selected = norm_runtime::decision::select_data(program, snapshot.data(), as_of);
     let mut env = norm_runtime::interp::Env::with_modules(program, Vec::new(), &selected);
     env.as_of = Some(as_of);
     match env.eval(&e) {

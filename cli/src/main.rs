@@ -20,6 +20,8 @@ macro_rules! out {
 }
 
 mod commands;
+mod data;
+mod diff;
 mod output;
 mod schema;
 
@@ -99,6 +101,9 @@ enum Command {
         why_not: Option<String>,
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
+        /// Accept only data modules that are packages verifying with this trust store
+        #[arg(long, value_name = "TRUST.json")]
+        trust: Option<PathBuf>,
     },
     /// Run `test` blocks
     Test {
@@ -137,6 +142,13 @@ enum Command {
     Schema { law: PathBuf },
     /// Run the language server on stdin and stdout
     Lsp,
+    /// Publisher keys, signed data-module packages, trust, imported lists
+    Data {
+        #[command(subcommand)]
+        command: data::DataCommand,
+    },
+    /// The norms each case of a corpus gains, loses or sees changed under a new data module or law version
+    Diff(diff::DiffArgs),
 }
 
 fn main() -> ExitCode {
@@ -174,6 +186,7 @@ fn run(cli: Cli) -> ExitCode {
             explain,
             why_not,
             format,
+            trust,
         } => commands::eval(
             &law,
             &facts,
@@ -183,6 +196,7 @@ fn run(cli: Cli) -> ExitCode {
                 explain,
                 why_not: why_not.as_deref(),
                 format,
+                trust: trust.as_deref(),
                 engine: match engine {
                     EngineKind::Jit => norm_runtime::engine::EngineKind::Jit,
                     EngineKind::Interp => norm_runtime::engine::EngineKind::Interp,
@@ -210,6 +224,8 @@ fn run(cli: Cli) -> ExitCode {
         ),
         Command::Schema { law } => commands::schema(&law),
         Command::Lsp => norm_lsp::run_stdio(),
+        Command::Data { command } => data::run(command),
+        Command::Diff(args) => diff::run(&args),
     };
     ExitCode::from(code)
 }
