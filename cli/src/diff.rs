@@ -263,8 +263,9 @@ fn print_summary(title: &str, label: &str, map: &BTreeMap<String, Counts>) {
     // Articles in their numeric order.
     rows.sort_by(|a, b| norm_runtime::modules::compare_versions(a.0, b.0));
     for (k, c) in rows {
+        let name = format!("{label}{k}");
         outln!(
-            "  {label}{k:<12} +{} gained  -{} lost  ~{} changed  ({} case{})",
+            "  {name:<16} +{} gained  -{} lost  ~{} changed  ({} case{})",
             c.gained,
             c.lost,
             c.changed,

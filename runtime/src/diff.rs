@@ -1,7 +1,8 @@
 //! The impact of a new data module or law version over a corpus of cases, before it is
 //! published: "whose obligations change?"
 //!
-//! Each case (one line of JSONL: a facts object, optionally with its own `as_of`) is decided by
+//! Each case (one line of JSONL: a facts object, optionally with its own `as_of` and an `id` to
+//! name it by, both taken out of the facts) is decided by
 //! the engine as it is and by the engine with the new version, on all cores (rayon). The two
 //! Decisions are compared norm by norm, a norm (or penalty) being known by its id and, where
 //! the Decision names them, its party and system: a norm only in the new Decision is
@@ -215,11 +216,17 @@ fn one_case(
             )));
         }
     };
-    let id = map.get("id").and_then(|v| match v {
-        Json::String(s) => Some(s.clone()),
-        Json::Number(n) => Some(n.to_string()),
-        _ => None,
-    });
+    // A case may name itself with `id` (unless the law has a fact of that name).
+    let has_id_fact = |e: &Engine| e.program().facts.iter().any(|f| f.name == "id");
+    let id = if has_id_fact(before) || has_id_fact(after) {
+        None
+    } else {
+        map.remove("id").and_then(|v| match v {
+            Json::String(s) => Some(s),
+            Json::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+    };
     let decide = |e: &Engine| {
         e.decide(&facts, as_of, DecideOptions::default())
             .map_err(|e| e.to_string())
