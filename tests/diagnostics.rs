@@ -164,6 +164,69 @@ fn facts_errors_name_the_json_path() {
     }
 }
 
+/// A case of several parties and systems, named by id (issue 11).
+const CASE_LAW: &str = r#"law t "Test law" version "1.0"
+type Kind = enum { organisation, natural_person }
+type Party = struct { id: text, kind: Kind = organisation, employees: count = 0, revenue: amount = 0 CNY }
+type System = struct { id: text, developer: ref<Party>, derived_from: ref<System>? }
+type Notice = struct { from: ref<Party>, to: set<ref<Party>>, date: date }
+fact parties: list<Party>
+fact systems: list<System>
+fact notices: list<Notice>
+"#;
+
+fn case_error(json: &str) -> String {
+    let loader = MemoryLoader::with(&[("law.norm", CASE_LAW)]);
+    let c = compile(&loader, &[PathBuf::from("law.norm")]);
+    let Some(program) = c.program else {
+        return render(&c.db, &c.diagnostics);
+    };
+    match norm_runtime::facts::parse_facts_text(&program, json) {
+        Ok(_) => "no error".into(),
+        Err(errors) => errors
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\n"),
+    }
+}
+
+#[test]
+fn facts_errors_about_parties_systems_and_references() {
+    let cases = [
+        (
+            "case_valid",
+            r#"{"parties": [{"id": "acme"}, {"id": "bo", "kind": "natural_person"}], "systems": [{"id": "base", "developer": "acme"}, {"id": "tuned", "developer": "bo", "derived_from": "base"}], "notices": [{"from": "acme", "to": ["bo"], "date": "2026-11-02"}]}"#,
+        ),
+        (
+            "case_unknown_party",
+            r#"{"parties": [{"id": "acme"}], "systems": [{"id": "base", "developer": "acmee"}], "notices": [{"from": "acme", "to": ["nobody"], "date": "2026-11-02"}]}"#,
+        ),
+        (
+            "case_duplicate_id",
+            r#"{"parties": [{"id": "acme"}, {"id": "acme"}], "systems": [], "notices": []}"#,
+        ),
+        (
+            "case_schema_key_and_strict_numbers",
+            r#"{"$schema": "./facts.schema.json", "parties": [{"id": "acme", "employees": 50000.0}, {"id": "bo", "employees": -3, "revenue": "-5"}], "systems": [], "notices": []}"#,
+        ),
+        (
+            "case_duplicate_key",
+            r#"{"parties": [{"id": "acme", "kind": "organisation", "kind": "natural_person"}], "systems": [], "notices": []}"#,
+        ),
+        (
+            "case_reference_cycle",
+            r#"{"parties": [{"id": "acme"}], "systems": [{"id": "a", "developer": "acme", "derived_from": "b"}, {"id": "b", "developer": "acme", "derived_from": "a"}, {"id": "c", "developer": "acme", "derived_from": "c"}], "notices": []}"#,
+        ),
+    ];
+    for (name, json) in cases {
+        insta::assert_snapshot!(
+            name,
+            format!("----- FACTS\n{json}\n----- ERRORS\n{}", case_error(json))
+        );
+    }
+}
+
 #[test]
 fn ir_listing_snapshot() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/ir/registry.norm");

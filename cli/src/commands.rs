@@ -213,15 +213,11 @@ pub fn eval(law: &Path, facts: &Path, opts: EvalOptions<'_>) -> u8 {
             );
         }
     };
-    let json: serde_json::Value = match serde_json::from_str(&text) {
+    // Strict JSON: a key given twice is an error, as every other path into the engine says.
+    let json: serde_json::Value = match norm_runtime::facts::parse_json(&text) {
         Ok(j) => j,
         Err(e) => {
-            let msg = format!(
-                "{}:{}:{}: invalid JSON: {e}",
-                facts.display(),
-                e.line(),
-                e.column()
-            );
+            let msg = format!("{}: {e}", facts.display());
             return fail(format, "facts", &msg, None);
         }
     };
@@ -804,7 +800,7 @@ pub fn schema(law: &Path) -> u8 {
     let code = report(&c.db, &c.diagnostics, Format::Text);
     match &c.program {
         Some(p) if code == OK => {
-            print_json(&crate::schema::facts_schema(p));
+            print_json(&norm_runtime::schema::facts_schema(p));
             OK
         }
         _ => INPUT,

@@ -23,7 +23,6 @@ mod commands;
 mod data;
 mod diff;
 mod output;
-mod schema;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;

@@ -19,6 +19,9 @@ pub const PRIMITIVE_TYPES: &[&str] = &[
     "text",
     "set",
     "list",
+    "ref",
+    "count",
+    "amount",
 ];
 
 /// A type. `Error` stands for a type that could not be determined (an error was reported) and
@@ -91,6 +94,11 @@ pub struct FieldDef {
     pub optional: bool,
     pub default: Option<Value>,
     pub doc: Vec<String>,
+    /// `ref<S>` (or a set or list of them): the text names an element of the case by its `id`,
+    /// an element of type struct `S` (checked when facts are read).
+    pub refers: Option<u32>,
+    /// `count` (an `int`) or `amount` (`money`): a case may not give a negative value.
+    pub non_negative: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -31,17 +31,100 @@ impl std::fmt::Display for FactError {
 
 /// Parses facts text. JSON syntax errors carry line and column.
 pub fn parse_facts_text(program: &Program, text: &str) -> Result<Vec<Value>, Vec<FactError>> {
-    let json: Json = serde_json::from_str(text).map_err(|e| {
-        vec![FactError {
-            path: String::new(),
-            message: format!(
-                "invalid JSON at line {}, column {}: {e}",
-                e.line(),
-                e.column()
-            ),
-        }]
-    })?;
+    let json = parse_json(text).map_err(|e| vec![e])?;
     read_facts(program, &json)
+}
+
+/// Parses JSON strictly: a key given twice in one object is an error naming its path (plain
+/// JSON parsers keep the last one silently, so a case could say two things at once).
+pub fn parse_json(text: &str) -> Result<Json, FactError> {
+    let syntax = |e: serde_json::Error| FactError {
+        path: String::new(),
+        message: format!(
+            "invalid JSON at line {}, column {}: {e}",
+            e.line(),
+            e.column()
+        ),
+    };
+    let json: Json = serde_json::from_str(text).map_err(syntax)?;
+    let mut de = serde_json::Deserializer::from_str(text);
+    match serde::de::DeserializeSeed::deserialize(KeyCheck(String::new()), &mut de) {
+        Ok(()) => Ok(json),
+        Err(e) => {
+            let message = e.to_string();
+            // The path travels in the error's message: `PATH\u{0}what`.
+            match message.split_once('\u{0}') {
+                Some((path, rest)) => Err(FactError {
+                    path: path.to_string(),
+                    message: rest.split(" at line ").next().unwrap_or(rest).to_string(),
+                }),
+                None => Err(syntax(e)),
+            }
+        }
+    }
+}
+
+/// Walks a JSON text and fails at the first key given twice in one object.
+struct KeyCheck(String);
+
+impl<'de> serde::de::DeserializeSeed<'de> for KeyCheck {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for KeyCheck {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JSON")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut i = 0usize;
+        while seq
+            .next_element_seed(KeyCheck(format!("{}[{i}]", self.0)))?
+            .is_some()
+        {
+            i += 1;
+        }
+        Ok(())
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            // A number of arbitrary precision arrives as a one-key map: not an object.
+            let path = if self.0.is_empty() {
+                key.clone()
+            } else {
+                format!("{}.{key}", self.0)
+            };
+            if !seen.insert(key.clone()) {
+                return Err(serde::de::Error::custom(format!(
+                    "{path}\u{0}the key `{key}` is given twice in one object"
+                )));
+            }
+            map.next_value_seed(KeyCheck(path))?;
+        }
+        Ok(())
+    }
 }
 
 /// Reads the facts object: one key per declared fact.
@@ -57,6 +140,10 @@ pub fn read_facts(program: &Program, json: &Json) -> Result<Vec<Value>, Vec<Fact
         }]);
     };
     for key in map.keys() {
+        // `$schema` names the JSON Schema an editor validates the file with: not a fact.
+        if key == "$schema" {
+            continue;
+        }
         if !program.facts.iter().any(|f| &f.name == key) {
             let names: Vec<&str> = program.facts.iter().map(|f| f.name.as_str()).collect();
             let hint = match suggest(key, names.iter().copied()) {
@@ -86,9 +173,187 @@ pub fn read_facts(program: &Program, json: &Json) -> Result<Vec<Value>, Vec<Fact
         }
     }
     if errors.is_empty() {
+        let facts: Vec<(&str, &Ty, &Value)> = program
+            .facts
+            .iter()
+            .zip(&values)
+            .map(|(f, v)| (f.name.as_str(), &f.ty, v))
+            .collect();
+        errors = check_identities(&program.types, &facts);
+    }
+    if errors.is_empty() {
         Ok(values)
     } else {
         Err(errors)
+    }
+}
+
+/// A `ref` in a case: the struct it names, the id it names, its JSON path, and the referring
+/// element's own struct and id (a reference within one kind: a model derived from a model).
+type Reference = (u32, String, String, Option<(u32, String)>);
+
+/// What a case names by id: its elements (structs with an `id: text` field), and the `ref`s
+/// that name them.
+#[derive(Default)]
+struct Identities {
+    /// (struct, id) → the JSON path of the element.
+    elements: std::collections::BTreeMap<(u32, String), String>,
+    refs: Vec<Reference>,
+    errors: Vec<FactError>,
+}
+
+/// Ids are unique per kind of element, every `ref` names an element the case has, and a chain
+/// of references between elements of one kind never comes back to where it started.
+pub fn check_identities(types: &Types, facts: &[(&str, &Ty, &Value)]) -> Vec<FactError> {
+    let mut ids = Identities::default();
+    for (name, ty, v) in facts {
+        walk(types, ty, v, name, &mut ids);
+    }
+    let Identities {
+        elements,
+        refs,
+        mut errors,
+    } = ids;
+    let mut edges: std::collections::BTreeMap<(u32, String), Vec<(String, String)>> =
+        std::collections::BTreeMap::new();
+    for (target, id, path, from) in &refs {
+        let kind = types
+            .struct_def(*target)
+            .map(|s| s.name.clone())
+            .unwrap_or_default();
+        if !elements.contains_key(&(*target, id.clone())) {
+            let known: Vec<&str> = elements
+                .keys()
+                .filter(|(s, _)| s == target)
+                .map(|(_, i)| i.as_str())
+                .collect();
+            let hint = match suggest(id, known.iter().copied()) {
+                Some(s) => format!("; did you mean `{s}`?"),
+                None if known.is_empty() => format!("; the case has no {kind}"),
+                None => format!("; its {kind} ids are: {}", known.join(", ")),
+            };
+            errors.push(FactError {
+                path: path.clone(),
+                message: format!("no {kind} with the id `{id}` in this case{hint}"),
+            });
+            continue;
+        }
+        if let Some((s, own)) = from
+            && s == target
+        {
+            edges
+                .entry((*s, own.clone()))
+                .or_default()
+                .push((id.clone(), path.clone()));
+        }
+    }
+    // A cycle: a depth-first walk of the references of each kind; an edge back to an element
+    // on the current path closes a cycle, reported once, at the reference that closes it.
+    let mut colour: std::collections::BTreeMap<(u32, String), u8> =
+        std::collections::BTreeMap::new();
+    for start in edges.keys() {
+        if colour.get(start).copied().unwrap_or(0) != 0 {
+            continue;
+        }
+        // The path: (element, index of the next reference to follow).
+        let mut path: Vec<((u32, String), usize)> = vec![(start.clone(), 0)];
+        colour.insert(start.clone(), 1);
+        while let Some((node, next)) = path.last().cloned() {
+            let out = edges.get(&node).map(Vec::as_slice).unwrap_or_default();
+            let Some((to, at)) = out.get(next) else {
+                colour.insert(node, 2);
+                path.pop();
+                continue;
+            };
+            if let Some(top) = path.last_mut() {
+                top.1 += 1;
+            }
+            let key = (node.0, to.clone());
+            match colour.get(&key).copied().unwrap_or(0) {
+                0 => {
+                    colour.insert(key.clone(), 1);
+                    path.push((key, 0));
+                }
+                1 => {
+                    let from = path.iter().position(|(n, _)| *n == key).unwrap_or(0);
+                    let mut chain: Vec<&str> =
+                        path.iter().skip(from).map(|(n, _)| n.1.as_str()).collect();
+                    chain.push(to.as_str());
+                    errors.push(FactError {
+                        path: at.clone(),
+                        message: format!(
+                            "the references make a cycle: {} (an element cannot derive from itself)",
+                            chain.join(" → ")
+                        ),
+                    });
+                }
+                _ => {}
+            }
+        }
+    }
+    errors
+}
+
+fn walk(types: &Types, ty: &Ty, v: &Value, path: &str, ids: &mut Identities) {
+    match (ty, v) {
+        (Ty::Struct(sid), Value::Struct(_, fields)) => {
+            let Some(def) = types.struct_def(*sid) else {
+                return;
+            };
+            let own = def
+                .fields
+                .iter()
+                .zip(fields.iter())
+                .find(|(f, _)| f.name == "id" && f.ty == Ty::Text)
+                .and_then(|(_, v)| match v {
+                    Value::Text(t) => Some(t.to_string()),
+                    _ => None,
+                });
+            if let Some(id) = &own {
+                let key = (*sid, id.clone());
+                match ids.elements.get(&key) {
+                    Some(first) => ids.errors.push(FactError {
+                        path: format!("{path}.id"),
+                        message: format!(
+                            "another {} has the id `{id}` ({first}): an id names one element",
+                            def.name
+                        ),
+                    }),
+                    None => {
+                        ids.elements.insert(key, path.to_string());
+                    }
+                }
+            }
+            for (f, fv) in def.fields.iter().zip(fields.iter()) {
+                let p = format!("{path}.{}", f.name);
+                if let Some(target) = f.refers {
+                    let from = own.clone().map(|o| (*sid, o));
+                    match fv {
+                        Value::Text(t) => ids.refs.push((target, t.to_string(), p.clone(), from)),
+                        Value::Set(xs) | Value::List(xs) => {
+                            for (i, x) in xs.iter().enumerate() {
+                                if let Value::Text(t) = x {
+                                    ids.refs.push((
+                                        target,
+                                        t.to_string(),
+                                        format!("{p}[{i}]"),
+                                        from.clone(),
+                                    ));
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                walk(types, &f.ty, fv, &p, ids);
+            }
+        }
+        (Ty::Set(inner) | Ty::List(inner), Value::Set(xs) | Value::List(xs)) => {
+            for (i, x) in xs.iter().enumerate() {
+                walk(types, inner, x, &format!("{path}[{i}]"), ids);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -282,7 +547,29 @@ fn read(types: &Types, ty: &Ty, v: &Json, path: &str, errors: &mut Vec<FactError
                 let p = format!("{path}.{}", f.name);
                 match (m.get(&f.name), &f.default) {
                     (None | Some(Json::Null), _) if f.optional => fields.push(Value::Absent),
-                    (Some(x), _) => fields.push(read(types, &f.ty, x, &p, errors)),
+                    (Some(x), _) => {
+                        let v = read(types, &f.ty, x, &p, errors);
+                        let negative = match &v {
+                            Value::Int(i) => *i < 0,
+                            Value::Money(d) => d.is_sign_negative() && !d.is_zero(),
+                            _ => false,
+                        };
+                        if f.non_negative && negative {
+                            errors.push(FactError {
+                                path: p.clone(),
+                                message: format!(
+                                    "{} cannot be negative, found {}",
+                                    if matches!(f.ty, Ty::Int) {
+                                        "a count"
+                                    } else {
+                                        "an amount"
+                                    },
+                                    describe(x)
+                                ),
+                            });
+                        }
+                        fields.push(v)
+                    }
                     (None, Some(d)) => fields.push(d.clone()),
                     (None, None) => {
                         errors.push(FactError {

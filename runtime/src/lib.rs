@@ -12,6 +12,7 @@ pub mod facts;
 pub mod interp;
 pub mod jit;
 pub mod modules;
+pub mod schema;
 pub mod testing;
 pub mod why;
 

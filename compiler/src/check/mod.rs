@@ -746,7 +746,7 @@ impl<'a> Checker<'a> {
 
     pub(crate) fn resolve_type(&mut self, t: &ast::TypeExpr) -> Ty {
         let name = t.name.node.as_str();
-        let generic = matches!(name, "set" | "list");
+        let generic = matches!(name, "set" | "list" | "ref");
         if generic == t.args.is_empty() || t.args.len() > 1 {
             let msg = if generic {
                 format!("`{name}` takes one type argument: `{name}<T>`")
@@ -765,6 +765,20 @@ impl<'a> Checker<'a> {
             "date" => Ty::Date,
             "duration" => Ty::Duration,
             "text" => Ty::Text,
+            // A number of things and a sum of money that cannot be negative (checked in facts).
+            "count" => Ty::Int,
+            "amount" => Ty::Money,
+            // An element of the case named by its id: text, checked against the case's ids.
+            "ref" => {
+                let target = t.args.first().map(|a| self.resolve_type(a));
+                if !matches!(target, Some(Ty::Struct(_) | Ty::Error)) {
+                    self.error(
+                        Diagnostic::error("E0123", "`ref` names an element of the case by its id: `ref<S>` with `S` a struct type")
+                            .at(t.span, "not a struct type"),
+                    );
+                }
+                Ty::Text
+            }
             "set" | "list" => {
                 let inner = t
                     .args
@@ -825,15 +839,62 @@ impl<'a> Checker<'a> {
                     .help("a default fills in a missing value; `?` keeps it missing"),
                 );
             }
+            let refers = self.ref_target(&f.ty);
             out.push(FieldDef {
                 name: f.name.node.clone(),
                 ty,
                 optional: f.optional,
                 default: None,
                 doc: f.doc.clone(),
+                refers,
+                non_negative: matches!(f.ty.name.node.as_str(), "count" | "amount"),
             });
         }
         out
+    }
+
+    /// The struct a `ref<S>` (or `set<ref<S>>`, `list<ref<S>>`) type names.
+    fn ref_target(&self, t: &ast::TypeExpr) -> Option<u32> {
+        match t.name.node.as_str() {
+            "ref" => match self.type_names.get(&t.args.first()?.name.node) {
+                Some(Ty::Struct(id)) => Some(*id),
+                _ => None,
+            },
+            "set" | "list" => self.ref_target(t.args.first()?),
+            _ => None,
+        }
+    }
+
+    /// Every struct a `ref` names has an `id: text` field: that is how a case names it.
+    fn refs_have_ids(&mut self, items: &[(&'a ast::Item, Option<u32>)]) {
+        for (item, _) in items {
+            let ItemKind::Type {
+                def: ast::TypeDef::Struct(fields),
+                ..
+            } = &item.kind
+            else {
+                continue;
+            };
+            for f in fields {
+                let Some(target) = self.ref_target(&f.ty) else {
+                    continue;
+                };
+                let Some(s) = self.types.struct_def(target) else {
+                    continue;
+                };
+                if !s.fields.iter().any(|x| x.name == "id" && x.ty == Ty::Text) {
+                    let name = s.name.clone();
+                    self.error(
+                        Diagnostic::error("E0124", format!("`{name}` has no `id: text` field"))
+                            .at(
+                                f.ty.span,
+                                format!("a `ref<{name}>` names a `{name}` by its id"),
+                            )
+                            .help(format!("add `id: text` to `{name}`")),
+                    );
+                }
+            }
+        }
     }
 
     /// Pass 2: struct fields (types may refer to each other in any order), then defaults.
@@ -863,6 +924,7 @@ impl<'a> Checker<'a> {
             }
         }
         self.check_type_cycles(items);
+        self.refs_have_ids(items);
         for (id, fields) in with_defaults {
             for f in fields.iter() {
                 let Some(default) = &f.default else { continue };

@@ -1,5 +1,8 @@
-//! `norm schema`: the JSON Schema (draft 2020-12) of a law's facts, for applications that build
-//! facts files.
+//! The JSON Schema (draft 2020-12) of a law's facts, for applications that build facts files
+//! (`norm schema`, and the service's `/v1/schema`). It says what reading the facts accepts:
+//! counts and amounts are not negative, dates are `YYYY-MM-DD`, references are ids, `$schema`
+//! may name the schema. One thing it cannot say: JSON Schema counts `50000.0` as an integer,
+//! where the facts reader wants a whole number written without a fraction.
 
 use norm_compiler::ir::Program;
 use norm_compiler::value::{Ty, Types};
@@ -18,6 +21,8 @@ pub fn facts_schema(program: &Program) -> Json {
             required.push(f.name.clone());
         }
     }
+    // Editors name the schema they validate a file with.
+    props.insert("$schema".into(), json!({"type": "string"}));
     json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": format!("Facts for {} ({} v{})", program.law.name, program.law.title, program.law.version),
@@ -34,6 +39,22 @@ fn all_defaulted(types: &Types, ty: &Ty) -> bool {
             .struct_def(*id)
             .is_some_and(|s| s.fields.iter().all(|f| f.default.is_some())),
         _ => false,
+    }
+}
+
+/// A `count` (an integer at least 0) or an `amount` (money at least 0).
+fn non_negative(ty: &Ty) -> Json {
+    let amount = json!({"oneOf": [
+        {"type": "number", "minimum": 0},
+        {"type": "string", "pattern": "^[0-9][0-9_]*(\\.[0-9]+)?([eE][+-]?[0-9]+)?$"}
+    ]});
+    match ty {
+        Ty::Money => json!({"oneOf": [
+            amount,
+            {"type": "object", "properties": {"amount": amount, "currency": {"const": "CNY"}},
+             "required": ["amount"], "additionalProperties": false}
+        ], "description": "an amount in CNY, not negative"}),
+        _ => json!({"type": "integer", "minimum": 0, "maximum": i64::MAX}),
     }
 }
 
@@ -55,7 +76,9 @@ fn ty_schema(types: &Types, ty: &Ty) -> Json {
              "required": ["amount"], "additionalProperties": false}
         ], "description": "an amount in CNY"}),
         Ty::Percent => json!({"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?%$"}),
-        Ty::Date => json!({"type": "string", "format": "date"}),
+        Ty::Date => {
+            json!({"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"})
+        }
         Ty::Duration => json!({"type": "string", "pattern": "^-?[0-9]+ (days?|months?|years?)$"}),
         Ty::WorkingDays => json!({"type": "string", "pattern": "^-?[0-9]+ working days?$"}),
         Ty::Text => json!({"type": "string"}),
@@ -74,11 +97,28 @@ fn ty_schema(types: &Types, ty: &Ty) -> Json {
             let mut required = Vec::new();
             for f in &def.fields {
                 let mut s = ty_schema(types, &f.ty);
+                if f.non_negative {
+                    s = non_negative(&f.ty);
+                }
+                if let Some(target) = f.refers.and_then(|t| types.struct_def(t)) {
+                    let what = format!("the id of a {} of this case", target.name);
+                    match &mut s {
+                        Json::Object(o) if o.get("type") == Some(&json!("array")) => {
+                            if let Some(Json::Object(items)) = o.get_mut("items") {
+                                items.insert("description".into(), json!(what));
+                            }
+                        }
+                        Json::Object(o) => {
+                            o.insert("description".into(), json!(what));
+                        }
+                        _ => {}
+                    }
+                }
                 if f.optional {
                     s = json!({"oneOf": [s, {"type": "null"}], "description": "optional: may be left out"});
                 } else if let Some(d) = &f.default {
                     if let Some(obj) = s.as_object_mut() {
-                        obj.insert("default".into(), norm_runtime::facts::to_json(types, d));
+                        obj.insert("default".into(), crate::facts::to_json(types, d));
                     }
                 } else {
                     required.push(f.name.clone());
