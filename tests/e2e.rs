@@ -1348,6 +1348,9 @@ test "wrong expectations" {
     let o = norm(&["fmt", &law]);
     assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
     let formatted = std::fs::read_to_string(&law).unwrap();
-    assert!(formatted.contains("expect obligation register status overdue due 2026-12-11"), "{formatted}");
+    assert!(
+        formatted.contains("expect obligation register status overdue due 2026-12-11"),
+        "{formatted}"
+    );
     assert!(formatted.contains("    done c.filed_on\n"), "{formatted}");
 }
