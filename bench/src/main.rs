@@ -4,6 +4,7 @@
 
 mod cedar_slice;
 mod hand;
+mod modules;
 mod rego_slice;
 
 use norm_compiler::date::Date;
@@ -204,6 +205,19 @@ struct Row {
 
 fn main() {
     let root = root();
+    // Issue 13's rows alone: BENCH_ONLY=install or BENCH_ONLY=diff.
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    if matches!(only.as_str(), "install" | "diff" | "modules") {
+        let mut figures = Vec::new();
+        if only != "diff" {
+            figures.push(modules::install(&root));
+        }
+        if only != "install" {
+            figures.push(modules::diff(&root));
+        }
+        modules::print("data modules (issue 13)", &figures);
+        return;
+    }
     let as_of = Date::parse(AS_OF).unwrap_or_else(|| die("bad date".into()));
     let slice_dir = root.join("bench/slice");
     println!("norm-bench: the side-by-side benchmark of issue 3 (bench/README.md)");
@@ -224,8 +238,9 @@ fn main() {
     )
     .unwrap_or_else(|e| die(e.render()));
     let program = jit_engine.program();
-    let modules = jit_engine.data();
-    let jit = jit_engine
+    let jit_snapshot = jit_engine.snapshot();
+    let modules = jit_snapshot.data();
+    let jit = jit_snapshot
         .jit()
         .unwrap_or_else(|| die("no JIT program".into()));
     let data = slice_data(program, modules, as_of);
@@ -578,8 +593,11 @@ fn main() {
     )
     .unwrap_or_else(|e| die(e.render()));
     let sprog = sjit.program();
-    let smods = sjit.data();
-    let sj = sjit.jit().unwrap_or_else(|| die("no JIT program".into()));
+    let s_snapshot = sjit.snapshot();
+    let smods = s_snapshot.data();
+    let sj = s_snapshot
+        .jit()
+        .unwrap_or_else(|| die("no JIT program".into()));
     let ssel = select_data_index(sprog, smods, as_of);
     let mut examples: Vec<(Vec<NValue>, Packed)> = Vec::new();
     let mut ex_files: Vec<PathBuf> = std::fs::read_dir(root.join("examples"))
@@ -712,6 +730,16 @@ fn main() {
     );
 
     // ---- Targets. ----
+    // ---- Issue 13: installing data modules under load, norm diff. ----
+    let data_figures = if only.is_empty() {
+        vec![modules::install(&root), modules::diff(&root)]
+    } else {
+        Vec::new()
+    };
+    if !data_figures.is_empty() {
+        modules::print("data modules (issue 13)", &data_figures);
+    }
+
     println!("\n== targets (issue 3 / DESIGN §7) ==");
     let fastest_rego = by("regorus 0.14.1 interpreter").min(by("regorus 0.14.1 RVM"));
     let pf = |ok: bool| if ok { "PASS" } else { "MISS" };
@@ -781,6 +809,20 @@ fn main() {
             (kb as f64) < 30.0 * 1024.0,
         ),
         Err(e) => println!("{:<62} {e}", "norm eval peak RSS"),
+    }
+    if let Some((swap, bad)) = data_figures.iter().find_map(|f| f.install) {
+        target(
+            "install a Negative List: time to the swap (median)",
+            format!("{:.3} ms", swap * 1e3),
+            "< 1 ms",
+            swap < 1e-3,
+        );
+        target(
+            "failed or torn decisions during 1,000 installs",
+            bad.to_string(),
+            "0",
+            bad == 0,
+        );
     }
 }
 

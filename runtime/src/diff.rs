@@ -227,10 +227,16 @@ fn one_case(
             _ => None,
         })
     };
+    // Only the norms and penalties are compared: serialising the rest of the Decision (every
+    // definition's value) would cost more than deciding.
     let decide = |e: &Engine| {
         e.decide(&facts, as_of, DecideOptions::default())
             .map_err(|e| e.to_string())
-            .and_then(|d| serde_json::to_value(&d).map_err(|e| e.to_string()))
+            .and_then(|d| {
+                let norms = serde_json::to_value(&d.norms).map_err(|e| e.to_string())?;
+                let penalties = serde_json::to_value(&d.penalties).map_err(|e| e.to_string())?;
+                Ok(serde_json::json!({"norms": norms, "penalties": penalties}))
+            })
     };
     let (old, new) = (decide(before), decide(after));
     let mut impact = CaseImpact {

@@ -497,6 +497,22 @@ fn from_csv(
                     }),
                 }
             }
+            // A field without a default must be given on every row.
+            for f in &def.fields {
+                let given = headers
+                    .iter()
+                    .zip(record.iter())
+                    .any(|(h, cell)| *h == f.name && !cell.trim().is_empty());
+                if !given && !f.optional && f.default.is_none() {
+                    errors.push(ImportError {
+                        at: at(&f.name),
+                        message: format!(
+                            "no value, and every `{}` needs its `{}`",
+                            def.name, f.name
+                        ),
+                    });
+                }
+            }
             if let Some(els) = elements.get_mut(i) {
                 els.push(format!("{{ {} }}", parts.join(", ")));
             }
@@ -650,6 +666,14 @@ mod tests {
 
     #[test]
     fn csv_rows_fill_a_collection_of_structs() {
+        let csv = "name,amount\nfirst,\n";
+        let Err(e) = import(&program(), &target("limits"), ListFormat::Csv, csv) else {
+            panic!("`amount` is required");
+        };
+        assert_eq!(
+            e.first().map(ToString::to_string).as_deref(),
+            Some("row 1, column `amount` (line 2): no value, and every `Limit` needs its `amount`")
+        );
         let csv = "name,amount\nfirst,100\nsecond,200 CNY\n";
         let out = import(&program(), &target("limits"), ListFormat::Csv, csv);
         // `since` is not in the list: the module made from it is refused by the checker.
