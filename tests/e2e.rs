@@ -1354,3 +1354,80 @@ test "wrong expectations" {
     );
     assert!(formatted.contains("    done c.filed_on\n"), "{formatted}");
 }
+
+/// The Negative List's vocabulary comes from the list: a new version of the data module adds an
+/// entry, and a case naming it is decided under the new list with the law's files untouched.
+#[test]
+fn a_new_negative_list_entry_is_a_data_module_version_only() {
+    let tmp = scratch("new-entry");
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    for f in [
+        "calendar_prc.norm",
+        "commencement.norm",
+        "negative_list.norm",
+        "thresholds.norm",
+    ] {
+        std::fs::copy(root().join("stdlib/data").join(f), data.join(f)).unwrap();
+    }
+    let old = std::fs::read_to_string(root().join("stdlib/data/negative_list.norm")).unwrap();
+    let new = old
+        .replace("version \"2026.1-illustrative\" effective 2026-01-01", "version \"2026.2-test\" effective 2026-12-15")
+        .replace(
+            "  entries = [\n",
+            "  entries = [\n    {\n      code: \"drone_delivery\",\n      title: \"Drone delivery\",\n    },\n",
+        );
+    assert_ne!(old, new);
+    write(&data.join("negative_list_2026_2.norm"), new);
+    let facts = std::fs::read_to_string(root().join("examples/negative_list_medical.json"))
+        .unwrap()
+        .replace("\"medical_diagnosis\"", "\"drone_delivery\"");
+    let facts = write(&tmp.path().join("drone.json"), facts);
+    let data_arg = data.display().to_string();
+    let run = |as_of: &str, engine: &str| {
+        norm(&[
+            "eval",
+            "stdlib/mail",
+            "--facts",
+            &facts,
+            "--data",
+            &data_arg,
+            "--as-of",
+            as_of,
+            "--format",
+            "json",
+            "--engine",
+            engine,
+        ])
+    };
+    // Under the new list: the licence of Art. 41 applies, both engines alike.
+    let (a, b) = (run("2026-12-16", "jit"), run("2026-12-16", "interp"));
+    assert_eq!(code(&a), 0, "{}{}", stdout(&a), stderr(&a));
+    assert_eq!(json(&a), json(&b));
+    let d = json(&a);
+    assert_eq!(d["values"]["on_negative_list"], true, "{d}");
+    assert!(
+        ids(&d, "norms")
+            .iter()
+            .any(|n| n == "negative_list_licence"),
+        "{d}"
+    );
+    assert!(
+        d["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["version"] == "2026.2-test")
+    );
+    // Before it takes effect the code is unknown: a facts error naming the codes in force.
+    let o = run("2026-12-01", "jit");
+    assert_eq!(code(&o), 1);
+    let msg = json(&o)["error"].to_string();
+    assert!(
+        msg.contains(
+            "`drone_delivery` is not a code of `negative_list` version 2026.1-illustrative"
+        ),
+        "{msg}"
+    );
+    assert!(msg.contains("medical_diagnosis"), "{msg}");
+}

@@ -22,6 +22,7 @@ pub const PRIMITIVE_TYPES: &[&str] = &[
     "ref",
     "count",
     "amount",
+    "code",
 ];
 
 /// A type. `Error` stands for a type that could not be determined (an error was reported) and
@@ -99,6 +100,10 @@ pub struct FieldDef {
     pub refers: Option<u32>,
     /// `count` (an `int`) or `amount` (`money`): a case may not give a negative value.
     pub non_negative: bool,
+    /// `code<SCHEMA>` (or a set or list of them): a code of the vocabulary that data schema
+    /// publishes, as (schema, field): valid are the codes of the module in force on the
+    /// decision date, so a new version of the list adds codes without touching the law.
+    pub vocabulary: Option<(u32, u32)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

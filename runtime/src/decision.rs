@@ -913,7 +913,20 @@ pub(crate) fn collect_leaves<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
             collect_leaves(b, out);
             collect_leaves(c, out);
         }
-        ExprKind::Quant { collection, .. } => collect_leaves(collection, out),
+        // The body's own leaves too (the data a condition compares each element with); the
+        // elements themselves are locals, which are no leaves.
+        ExprKind::Quant {
+            collection,
+            filter,
+            body,
+            ..
+        } => {
+            collect_leaves(collection, out);
+            if let Some(f) = filter {
+                collect_leaves(f, out);
+            }
+            collect_leaves(body, out);
+        }
         ExprKind::WorkingDays {
             date: a, count: b, ..
         }

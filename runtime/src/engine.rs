@@ -357,6 +357,11 @@ impl Snapshot {
         options: &DecideOptions,
     ) -> Result<Decision, DecideError> {
         let s = self;
+        let selected = decision::select_data(&s.program, &s.data, as_of);
+        let unknown = facts::check_codes(&s.program, &facts, &selected);
+        if !unknown.is_empty() {
+            return Err(DecideError::Facts { errors: unknown });
+        }
         let why_facts = options.why_not.as_ref().map(|_| facts.clone());
         let mut d = match &s.jit {
             None => decision::decide(&s.program, facts, &s.data, as_of, options.explain)
@@ -407,6 +412,11 @@ impl Snapshot {
                 suggestion: norm_compiler::check::suggest(id, ids.into_iter()),
             });
         };
+        let selected = decision::select_data(&s.program, &s.data, as_of);
+        let unknown = facts::check_codes(&s.program, &values, &selected);
+        if !unknown.is_empty() {
+            return Err(DecideError::Facts { errors: unknown });
+        }
         let mut out = crate::decision::evaluate(&s.program, values, &s.data, as_of)
             .map_err(|e| self.eval_error(e))?;
         crate::why::why_not(&s.program, &mut out, norm).map_err(|e| self.eval_error(e))

@@ -6,7 +6,7 @@
 
 use norm_compiler::check::{parse_decimal, suggest};
 use norm_compiler::date::Date;
-use norm_compiler::ir::Program;
+use norm_compiler::ir::{DataModule, Program};
 use norm_compiler::value::{Ty, Types, Value, show_decimal};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -185,6 +185,151 @@ pub fn read_facts(program: &Program, json: &Json) -> Result<Vec<Value>, Vec<Fact
         Ok(values)
     } else {
         Err(errors)
+    }
+}
+
+/// Every `code<SCHEMA>` of a case names a code of that vocabulary in the data module in force
+/// on the decision date (`selected`: per schema, the module in force). A vocabulary with no
+/// module in force is not checked here (deciding then says the date is before the law's data).
+pub fn check_codes(
+    program: &Program,
+    facts: &[Value],
+    selected: &[Option<&DataModule>],
+) -> Vec<FactError> {
+    let mut errors = Vec::new();
+    // The hot path: a law without vocabularies, or a case that names no code, costs a walk of
+    // its structs and nothing else (paths are spelt out only for an error).
+    let vocabularies = program
+        .types
+        .structs
+        .iter()
+        .any(|s| s.fields.iter().any(|f| f.vocabulary.is_some()));
+    if !vocabularies {
+        return errors;
+    }
+    let mut path = Vec::new();
+    for (f, v) in program.facts.iter().zip(facts) {
+        path.push(Seg::Field(&f.name));
+        walk_codes(program, selected, &f.ty, v, &mut path, &mut errors);
+        path.pop();
+    }
+    errors
+}
+
+/// A step of a JSON path.
+enum Seg<'a> {
+    Field(&'a str),
+    Index(usize),
+}
+
+fn spell(path: &[Seg<'_>]) -> String {
+    let mut out = String::new();
+    for s in path {
+        match s {
+            Seg::Field(f) if out.is_empty() => out.push_str(f),
+            Seg::Field(f) => {
+                out.push('.');
+                out.push_str(f);
+            }
+            Seg::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+/// The codes a module publishes in its vocabulary field.
+fn codes_of<'m>(program: &Program, module: &'m DataModule, field: u32) -> Vec<&'m str> {
+    let Some(Value::Set(items) | Value::List(items)) = module.values.get(field as usize) else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|item| match item {
+            Value::Struct(sid, fields) => {
+                let def = program.types.struct_def(*sid)?;
+                let at = def.fields.iter().position(|f| f.name == "code")?;
+                match fields.get(at) {
+                    Some(Value::Text(t)) => Some(&**t),
+                    _ => None,
+                }
+            }
+            Value::Text(t) => Some(&**t),
+            _ => None,
+        })
+        .collect()
+}
+
+fn walk_codes<'p>(
+    program: &'p Program,
+    selected: &[Option<&DataModule>],
+    ty: &Ty,
+    v: &Value,
+    path: &mut Vec<Seg<'p>>,
+    errors: &mut Vec<FactError>,
+) {
+    match (ty, v) {
+        (Ty::Struct(sid), Value::Struct(_, fields)) => {
+            let Some(def) = program.types.struct_def(*sid) else {
+                return;
+            };
+            for (f, fv) in def.fields.iter().zip(fields.iter()) {
+                path.push(Seg::Field(&f.name));
+                if let Some((schema, field)) = f.vocabulary
+                    && let Some(Some(module)) = selected.get(schema as usize)
+                {
+                    let given: Vec<(Option<usize>, &str)> = match fv {
+                        Value::Text(t) => vec![(None, &**t)],
+                        Value::Set(xs) | Value::List(xs) => xs
+                            .iter()
+                            .enumerate()
+                            .filter_map(|(i, x)| match x {
+                                Value::Text(t) => Some((Some(i), &**t)),
+                                _ => None,
+                            })
+                            .collect(),
+                        _ => Vec::new(),
+                    };
+                    if !given.is_empty() {
+                        let codes = codes_of(program, module, field);
+                        for (i, code) in given {
+                            if codes.contains(&code) {
+                                continue;
+                            }
+                            let hint = match suggest(code, codes.iter().copied()) {
+                                Some(s) => format!("did you mean `{s}`? "),
+                                None => String::new(),
+                            };
+                            let mut at = spell(path);
+                            if let Some(i) = i {
+                                at.push_str(&format!("[{i}]"));
+                            }
+                            errors.push(FactError {
+                                path: at,
+                                message: format!(
+                                    "`{code}` is not a code of `{}` version {} (in force from {}); {hint}its codes are: {}",
+                                    module.name,
+                                    module.version,
+                                    module.effective,
+                                    codes.join(", ")
+                                ),
+                            });
+                        }
+                    }
+                }
+                walk_codes(program, selected, &f.ty, fv, path, errors);
+                path.pop();
+            }
+        }
+        (Ty::Set(inner) | Ty::List(inner), Value::Set(xs) | Value::List(xs))
+            if matches!(**inner, Ty::Struct(_)) =>
+        {
+            for (i, x) in xs.iter().enumerate() {
+                path.push(Seg::Index(i));
+                walk_codes(program, selected, inner, x, path, errors);
+                path.pop();
+            }
+        }
+        _ => {}
     }
 }
 

@@ -12,7 +12,8 @@ pub fn facts_schema(program: &Program) -> Json {
     let mut props = Map::new();
     let mut required = Vec::new();
     for f in &program.facts {
-        let mut s = ty_schema(&program.types, &f.ty);
+        let schemas: Vec<&str> = program.schemas.iter().map(|s| s.name.as_str()).collect();
+        let mut s = ty_schema(&program.types, &schemas, &f.ty);
         if let (false, Some(obj)) = (f.doc.is_empty(), s.as_object_mut()) {
             obj.insert("description".into(), json!(f.doc.join("\n")));
         }
@@ -65,7 +66,7 @@ fn decimal() -> Json {
     ]})
 }
 
-fn ty_schema(types: &Types, ty: &Ty) -> Json {
+fn ty_schema(types: &Types, schemas: &[&str], ty: &Ty) -> Json {
     match ty {
         Ty::Bool => json!({"type": "boolean"}),
         Ty::Int => json!({"type": "integer", "minimum": i64::MIN, "maximum": i64::MAX}),
@@ -96,12 +97,19 @@ fn ty_schema(types: &Types, ty: &Ty) -> Json {
             let mut props = Map::new();
             let mut required = Vec::new();
             for f in &def.fields {
-                let mut s = ty_schema(types, &f.ty);
+                let mut s = ty_schema(types, schemas, &f.ty);
                 if f.non_negative {
                     s = non_negative(&f.ty);
                 }
-                if let Some(target) = f.refers.and_then(|t| types.struct_def(t)) {
-                    let what = format!("the id of a {} of this case", target.name);
+                let code = f
+                    .vocabulary
+                    .and_then(|(s, _)| schemas.get(s as usize))
+                    .map(|s| format!("a code of the `{s}` list in force on the decision date"));
+                let id = f
+                    .refers
+                    .and_then(|t| types.struct_def(t))
+                    .map(|t| format!("the id of a {} of this case", t.name));
+                if let Some(what) = code.or(id) {
                     match &mut s {
                         Json::Object(o) if o.get("type") == Some(&json!("array")) => {
                             if let Some(Json::Object(items)) = o.get_mut("items") {
@@ -136,8 +144,10 @@ fn ty_schema(types: &Types, ty: &Ty) -> Json {
             }
             json!({"type": "object", "title": def.name, "properties": props, "required": required, "additionalProperties": false})
         }
-        Ty::Set(t) => json!({"type": "array", "items": ty_schema(types, t), "uniqueItems": true}),
-        Ty::List(t) => json!({"type": "array", "items": ty_schema(types, t)}),
+        Ty::Set(t) => {
+            json!({"type": "array", "items": ty_schema(types, schemas, t), "uniqueItems": true})
+        }
+        Ty::List(t) => json!({"type": "array", "items": ty_schema(types, schemas, t)}),
         Ty::Never | Ty::Error => json!({}),
     }
 }

@@ -61,6 +61,14 @@ pub fn run_test(
         }
     };
     let as_of = test.as_of.unwrap_or_else(|| default_as_of(data));
+    // A code the list in force does not have fails the test, as it fails a decision.
+    let unknown = crate::facts::check_codes(program, &facts, &select_data(program, data, as_of));
+    if !unknown.is_empty() {
+        for e in unknown {
+            result.failures.push((test.span, e.to_string()));
+        }
+        return result;
+    }
     let decided = match jit {
         // As `norm eval` decides: due dates and fines too (an error there fails the test).
         None => evaluate(program, facts, data, as_of)

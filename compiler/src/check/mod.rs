@@ -198,6 +198,7 @@ pub fn check_law(files: &[ast::File]) -> (Program, Vec<Diagnostic>) {
     c.article_versions();
     c.resolve_types(&items);
     c.facts_and_schemas(&items);
+    c.vocabularies(&items);
     c.collect_defs(&items);
     for i in 0..c.def_src.len() {
         c.check_def(i as u32);
@@ -746,7 +747,7 @@ impl<'a> Checker<'a> {
 
     pub(crate) fn resolve_type(&mut self, t: &ast::TypeExpr) -> Ty {
         let name = t.name.node.as_str();
-        let generic = matches!(name, "set" | "list" | "ref");
+        let generic = matches!(name, "set" | "list" | "ref" | "code");
         if generic == t.args.is_empty() || t.args.len() > 1 {
             let msg = if generic {
                 format!("`{name}` takes one type argument: `{name}<T>`")
@@ -765,6 +766,9 @@ impl<'a> Checker<'a> {
             "date" => Ty::Date,
             "duration" => Ty::Duration,
             "text" => Ty::Text,
+            // A code of a vocabulary a data module publishes (checked when the case is decided,
+            // against the module in force then; the schema is resolved in `vocabularies`).
+            "code" => Ty::Text,
             // A number of things and a sum of money that cannot be negative (checked in facts).
             "count" => Ty::Int,
             "amount" => Ty::Money,
@@ -848,6 +852,7 @@ impl<'a> Checker<'a> {
                 doc: f.doc.clone(),
                 refers,
                 non_negative: matches!(f.ty.name.node.as_str(), "count" | "amount"),
+                vocabulary: None,
             });
         }
         out
@@ -862,6 +867,83 @@ impl<'a> Checker<'a> {
             },
             "set" | "list" => self.ref_target(t.args.first()?),
             _ => None,
+        }
+    }
+
+    /// The data schema a `code<SCHEMA>` (or a set or list of them) type names.
+    fn code_schema(t: &ast::TypeExpr) -> Option<&crate::span::Ident> {
+        match t.name.node.as_str() {
+            "code" => t.args.first().map(|a| &a.name),
+            "set" | "list" => Self::code_schema(t.args.first()?),
+            _ => None,
+        }
+    }
+
+    /// Resolves `code<SCHEMA>` fields: the schema's vocabulary is its first field that holds
+    /// codes, a set or list of `text`, or a list of entries with a `code: text` field.
+    fn vocabularies(&mut self, items: &[(&'a ast::Item, Option<u32>)]) {
+        for (item, _) in items {
+            let ItemKind::Type {
+                name,
+                def: ast::TypeDef::Struct(fields),
+            } = &item.kind
+            else {
+                continue;
+            };
+            let Some(Ty::Struct(sid)) = self.type_names.get(&name.node).cloned() else {
+                continue;
+            };
+            for f in fields {
+                let Some(schema) = Self::code_schema(&f.ty) else {
+                    continue;
+                };
+                let Some(&si) = self.schemas.get(&schema.node) else {
+                    let names: Vec<&str> = self.schemas.keys().map(String::as_str).collect();
+                    let mut d =
+                        Diagnostic::error("E0125", format!("no data schema `{}`", schema.node)).at(
+                            schema.span,
+                            "`code<S>` names a data schema whose module publishes the codes",
+                        );
+                    if let Some(s) = suggest(&schema.node, names.into_iter()) {
+                        d = d.help(format!("did you mean `{s}`?"));
+                    }
+                    self.error(d);
+                    continue;
+                };
+                let holds_codes = |t: &Ty, types: &Types| match t {
+                    Ty::Set(e) | Ty::List(e) => match &**e {
+                        Ty::Text => true,
+                        Ty::Struct(s) => types.struct_def(*s).is_some_and(|d| {
+                            d.fields
+                                .iter()
+                                .any(|x| x.name == "code" && x.ty == Ty::Text)
+                        }),
+                        _ => false,
+                    },
+                    _ => false,
+                };
+                let field = self.program.schemas.get(si as usize).and_then(|s| {
+                    s.fields
+                        .iter()
+                        .position(|x| holds_codes(&x.ty, &self.types))
+                });
+                let Some(fi) = field else {
+                    self.error(
+                        Diagnostic::error("E0126", format!("data schema `{}` publishes no codes", schema.node))
+                            .at(schema.span, "no vocabulary here")
+                            .help("give the schema a `set<text>` of codes, or a list of entries with `code: text`"),
+                    );
+                    continue;
+                };
+                if let Some(fd) = self
+                    .types
+                    .structs
+                    .get_mut(sid as usize)
+                    .and_then(|s| s.fields.iter_mut().find(|x| x.name == f.name.node))
+                {
+                    fd.vocabulary = Some((si, fi as u32));
+                }
+            }
         }
     }
 
