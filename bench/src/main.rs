@@ -332,10 +332,10 @@ fn main() {
     for a in actors.iter_mut() {
         let h = hand::decide(&a.hand, &data);
         let jd = jit_engine
-            .decide(&a.json, as_of, false)
+            .decide(&a.json, as_of, norm_runtime::DecideOptions::default())
             .unwrap_or_else(|e| die(format!("{}: {e:?}", a.name)));
         let id = interp_engine
-            .decide(&a.json, as_of, false)
+            .decide(&a.json, as_of, norm_runtime::DecideOptions::default())
             .unwrap_or_else(|e| die(format!("{}: {e:?}", a.name)));
         let ce = cedar.errors(&a.cedar);
         if !ce.is_empty() {
@@ -458,7 +458,7 @@ fn main() {
         (!skip("JIT, Decision from JSON (decide)")).then(|| {
             measure(n, |i| {
                 if let Some(a) = actors.get(i) {
-                    black_box(jit_engine.decide(black_box(&a.json), as_of, false).is_ok());
+                    black_box(jit_engine.decide(black_box(&a.json), as_of, norm_runtime::DecideOptions::default()).is_ok());
                 }
             })
         }),

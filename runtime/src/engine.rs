@@ -187,16 +187,6 @@ impl DecideOptions {
     }
 }
 
-/// `true` is `explain`: the positional argument `decide` took before it took options (kept so
-/// that existing callers compile; write `DecideOptions::default().explain()`).
-impl From<bool> for DecideOptions {
-    fn from(explain: bool) -> DecideOptions {
-        DecideOptions {
-            explain,
-            why_not: None,
-        }
-    }
-}
 
 impl From<&DecideOptions> for DecideOptions {
     fn from(o: &DecideOptions) -> DecideOptions {
@@ -831,7 +821,7 @@ mod tests {
                         .map(|i| {
                             let users = t * 1_000 + i;
                             let facts = serde_json::json!({"c": {"users": users, "fee": "1.5"}});
-                            let d = e.decide(&facts, day, false).map_err(|e| e.to_string())?;
+                            let d = e.decide(&facts, day, DecideOptions::default()).map_err(|e| e.to_string())?;
                             Ok((users > 1_000) == (d.norms.len() == 1)
                                 && d.values.get("doubled").map(|v| v["amount"].clone())
                                     == Some(serde_json::json!("3")))
@@ -855,8 +845,8 @@ mod tests {
     fn both_engines_decide_alike() {
         let day = Date::parse("2026-12-01").unwrap_or(Date::EPOCH);
         let facts = serde_json::json!({"c": {"users": 5_000, "fee": "10"}});
-        let a = engine(EngineKind::Jit).decide(&facts, day, true);
-        let b = engine(EngineKind::Interp).decide(&facts, day, true);
+        let a = engine(EngineKind::Jit).decide(&facts, day, DecideOptions::default().explain());
+        let b = engine(EngineKind::Interp).decide(&facts, day, DecideOptions::default().explain());
         assert_eq!(
             a.map(|d| serde_json::to_string(&d).unwrap_or_default())
                 .map_err(|e| e.to_string()),
@@ -1115,10 +1105,10 @@ mod decimal_tests {
             for b in values {
                 let facts = serde_json::json!({"a": a, "b": b});
                 let x = jit
-                    .decide(&facts, day, false)
+                    .decide(&facts, day, DecideOptions::default())
                     .map(|d| serde_json::to_string(&d.values).unwrap_or_default());
                 let y = interp
-                    .decide(&facts, day, false)
+                    .decide(&facts, day, DecideOptions::default())
                     .map(|d| serde_json::to_string(&d.values).unwrap_or_default());
                 assert_eq!(
                     x.map_err(|e| e.to_string()),

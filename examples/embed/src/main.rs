@@ -4,7 +4,7 @@
 //! Run from the repository root: `cargo run -p norm-embed-example -- examples/*.json`
 //! (with no arguments it decides every example facts file).
 
-use norm_runtime::{Date, Engine};
+use norm_runtime::{Date, DecideOptions, Engine};
 use std::error::Error;
 use std::path::PathBuf;
 
@@ -27,7 +27,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         // 2. Each case is plain JSON, as an onboarding form or an API request would send it.
         let facts: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file)?)?;
         // 3. Decide it, with explanations.
-        match engine.decide(&facts, as_of, true) {
+        match engine.decide(&facts, as_of, DecideOptions::default().explain()) {
             Ok(decision) => {
                 println!(
                     "{}: {} norm(s), {} penalty(ies)",
