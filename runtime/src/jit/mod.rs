@@ -65,8 +65,10 @@ struct Compiled {
 /// repacked, not recompiled.
 pub struct JitProgram {
     compiled: std::sync::Arc<Compiled>,
-    /// The data modules it runs with, packed, in the same order.
-    modules: Vec<Packed>,
+    /// The data modules it runs with, packed, in the same order (shared with the programs made
+    /// from this one by `with_data` where a module is the same), and what identifies each.
+    modules: Vec<std::sync::Arc<Packed>>,
+    keys: Vec<ModuleKey>,
 }
 
 /// An evaluation error from compiled code: its kind and where.
@@ -231,8 +233,10 @@ impl JitProgram {
             layout,
             _consts: consts,
         };
+        let (modules, keys) = pack_modules(&compiled.layout, modules, &[])?;
         Ok(JitProgram {
-            modules: pack_modules(&compiled.layout, modules)?,
+            modules,
+            keys,
             compiled: std::sync::Arc::new(compiled),
         })
     }
@@ -240,8 +244,12 @@ impl JitProgram {
     /// The same compiled code with other data modules (of the same law and schemas): the
     /// modules are packed, nothing is recompiled.
     pub fn with_data(&self, modules: &[DataModule]) -> Result<JitProgram, String> {
+        let known: Vec<(&ModuleKey, &std::sync::Arc<Packed>)> =
+            self.keys.iter().zip(&self.modules).collect();
+        let (modules, keys) = pack_modules(&self.compiled.layout, modules, &known)?;
         Ok(JitProgram {
-            modules: pack_modules(&self.compiled.layout, modules)?,
+            modules,
+            keys,
             compiled: self.compiled.clone(),
         })
     }
@@ -370,7 +378,7 @@ impl JitProgram {
         // Per schema, the packed module in force (no allocation for up to 16 schemas).
         let module_ptr = |i: &Option<usize>| {
             i.and_then(|i| self.modules.get(i))
-                .map_or(std::ptr::null(), Packed::ptr)
+                .map_or(std::ptr::null(), |p| p.ptr())
         };
         let mut small = [std::ptr::null::<u64>(); 16];
         let large: Vec<*const u64>;
@@ -522,10 +530,41 @@ impl JitProgram {
     }
 }
 
-/// Packs data modules into the layout compiled code reads.
-fn pack_modules(layout: &CaseLayout, modules: &[DataModule]) -> Result<Vec<Packed>, String> {
+/// What identifies a data module's packed form: the same schema, name, version, date and source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct ModuleKey {
+    schema: u32,
+    name: String,
+    version: String,
+    effective: Date,
+    hash: String,
+}
+
+type PackedModules = (Vec<std::sync::Arc<Packed>>, Vec<ModuleKey>);
+
+/// Packs data modules into the layout compiled code reads; a module already packed (`known`,
+/// the same schema, name, version, date and source) is shared, not packed again.
+fn pack_modules(
+    layout: &CaseLayout,
+    modules: &[DataModule],
+    known: &[(&ModuleKey, &std::sync::Arc<Packed>)],
+) -> Result<PackedModules, String> {
     let mut packed = Vec::with_capacity(modules.len());
+    let mut keys = Vec::with_capacity(modules.len());
     for m in modules {
+        let key = ModuleKey {
+            schema: m.schema,
+            name: m.name.clone(),
+            version: m.version.clone(),
+            effective: m.effective,
+            hash: m.hash.clone(),
+        };
+        // A module without a source hash (built in memory) is always packed anew.
+        if let Some((_, p)) = known.iter().find(|(k, _)| !key.hash.is_empty() && **k == key) {
+            packed.push((*p).clone());
+            keys.push(key);
+            continue;
+        }
         let (offsets, layouts, size) = layout
             .schemas
             .get(m.schema as usize)
@@ -535,9 +574,12 @@ fn pack_modules(layout: &CaseLayout, modules: &[DataModule]) -> Result<Vec<Packe
             .copied()
             .zip(layouts.iter().cloned())
             .collect();
-        packed.push(pack(&slots, &m.values, *size).ok_or("a data module does not pack")?);
+        packed.push(std::sync::Arc::new(
+            pack(&slots, &m.values, *size).ok_or("a data module does not pack")?,
+        ));
+        keys.push(key);
     }
-    Ok(packed)
+    Ok((packed, keys))
 }
 
 #[cfg(test)]
@@ -630,5 +672,10 @@ mod data_tests {
         };
         assert_eq!(decide(&first, &c1.data), vec![true]);
         assert_eq!(decide(&second, &c2.data), vec![false]);
+        // A module that did not change is shared, not packed again; a changed one is new.
+        let again = second.with_data(&c2.data).unwrap_or_else(|e| panic!("{e}"));
+        assert!(std::sync::Arc::ptr_eq(&again.modules[0], &second.modules[0]));
+        assert!(!std::sync::Arc::ptr_eq(&second.modules[0], &first.modules[0]));
+        assert_eq!(decide(&again, &c2.data), vec![false]);
     }
 }
