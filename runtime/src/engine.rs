@@ -187,7 +187,6 @@ impl DecideOptions {
     }
 }
 
-
 impl From<&DecideOptions> for DecideOptions {
     fn from(o: &DecideOptions) -> DecideOptions {
         o.clone()
@@ -821,7 +820,9 @@ mod tests {
                         .map(|i| {
                             let users = t * 1_000 + i;
                             let facts = serde_json::json!({"c": {"users": users, "fee": "1.5"}});
-                            let d = e.decide(&facts, day, DecideOptions::default()).map_err(|e| e.to_string())?;
+                            let d = e
+                                .decide(&facts, day, DecideOptions::default())
+                                .map_err(|e| e.to_string())?;
                             Ok((users > 1_000) == (d.norms.len() == 1)
                                 && d.values.get("doubled").map(|v| v["amount"].clone())
                                     == Some(serde_json::json!("3")))

@@ -560,7 +560,10 @@ fn pack_modules(
             hash: m.hash.clone(),
         };
         // A module without a source hash (built in memory) is always packed anew.
-        if let Some((_, p)) = known.iter().find(|(k, _)| !key.hash.is_empty() && **k == key) {
+        if let Some((_, p)) = known
+            .iter()
+            .find(|(k, _)| !key.hash.is_empty() && **k == key)
+        {
             packed.push((*p).clone());
             keys.push(key);
             continue;
@@ -674,8 +677,14 @@ mod data_tests {
         assert_eq!(decide(&second, &c2.data), vec![false]);
         // A module that did not change is shared, not packed again; a changed one is new.
         let again = second.with_data(&c2.data).unwrap_or_else(|e| panic!("{e}"));
-        assert!(std::sync::Arc::ptr_eq(&again.modules[0], &second.modules[0]));
-        assert!(!std::sync::Arc::ptr_eq(&second.modules[0], &first.modules[0]));
+        assert!(std::sync::Arc::ptr_eq(
+            &again.modules[0],
+            &second.modules[0]
+        ));
+        assert!(!std::sync::Arc::ptr_eq(
+            &second.modules[0],
+            &first.modules[0]
+        ));
         assert_eq!(decide(&again, &c2.data), vec![false]);
     }
 }
