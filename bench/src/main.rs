@@ -446,7 +446,11 @@ fn main() {
         (!skip("JIT, Decision (decide_values)")).then(|| {
             measure(n, |i| {
                 if let Some(a) = actors.get(i) {
-                    let d = jit_engine.decide_values(black_box(a.values.clone()), as_of, false);
+                    let d = jit_engine.decide_values(
+                        black_box(a.values.clone()),
+                        as_of,
+                        norm_runtime::DecideOptions::default(),
+                    );
                     black_box(d.is_ok());
                 }
             })
@@ -458,7 +462,15 @@ fn main() {
         (!skip("JIT, Decision from JSON (decide)")).then(|| {
             measure(n, |i| {
                 if let Some(a) = actors.get(i) {
-                    black_box(jit_engine.decide(black_box(&a.json), as_of, norm_runtime::DecideOptions::default()).is_ok());
+                    black_box(
+                        jit_engine
+                            .decide(
+                                black_box(&a.json),
+                                as_of,
+                                norm_runtime::DecideOptions::default(),
+                            )
+                            .is_ok(),
+                    );
                 }
             })
         }),
@@ -480,7 +492,11 @@ fn main() {
         (!skip("interpreter, Decision (decide_values)")).then(|| {
             measure(n, |i| {
                 if let Some(a) = actors.get(i) {
-                    let d = interp_engine.decide_values(black_box(a.values.clone()), as_of, false);
+                    let d = interp_engine.decide_values(
+                        black_box(a.values.clone()),
+                        as_of,
+                        norm_runtime::DecideOptions::default(),
+                    );
                     black_box(d.is_ok());
                 }
             })
@@ -611,8 +627,8 @@ fn main() {
         let Ok(v) = read_facts(sprog, &j) else {
             die(format!("{}: facts do not read", p.display()))
         };
-        let a = sjit.decide_values(v.clone(), as_of, false);
-        let b = sint.decide_values(v.clone(), as_of, false);
+        let a = sjit.decide_values(v.clone(), as_of, norm_runtime::DecideOptions::default());
+        let b = sint.decide_values(v.clone(), as_of, norm_runtime::DecideOptions::default());
         match (&a, &b) {
             (Ok(a), Ok(b)) if a == b => {}
             _ => die(format!(
@@ -643,16 +659,24 @@ fn main() {
     let s_jit_dec = measure(ne, |i| {
         if let Some((v, _)) = examples.get(i) {
             black_box(
-                sjit.decide_values(black_box(v.clone()), as_of, false)
-                    .is_ok(),
+                sjit.decide_values(
+                    black_box(v.clone()),
+                    as_of,
+                    norm_runtime::DecideOptions::default(),
+                )
+                .is_ok(),
             );
         }
     });
     let s_int_dec = measure(ne, |i| {
         if let Some((v, _)) = examples.get(i) {
             black_box(
-                sint.decide_values(black_box(v.clone()), as_of, false)
-                    .is_ok(),
+                sint.decide_values(
+                    black_box(v.clone()),
+                    as_of,
+                    norm_runtime::DecideOptions::default(),
+                )
+                .is_ok(),
             );
         }
     });
