@@ -148,6 +148,42 @@ enum Command {
     },
     /// The norms each case of a corpus gains, loses or sees changed under a new data module or law version
     Diff(diff::DiffArgs),
+    /// Serve the law over HTTP (`/v1/decide`, `/v1/law`, `/v1/schema`, `/v1/modules`, `/metrics`)
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// The law: a directory or a file
+    #[arg(long)]
+    law: PathBuf,
+    /// Data modules (default: the `data` directory beside the law)
+    #[arg(long)]
+    data: Option<Vec<PathBuf>>,
+    /// Address to listen on (port 0: any free port)
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: String,
+    /// Accept only data modules that are packages verifying with this trust store; turns on `PUT /v1/modules`
+    #[arg(long, value_name = "TRUST.json")]
+    trust: Option<PathBuf>,
+    /// A directory watched for new signed packages to install
+    #[arg(long, value_name = "DIR")]
+    modules_dir: Option<PathBuf>,
+    /// Append one JSON line per decision to this file
+    #[arg(long, value_name = "FILE")]
+    decision_log: Option<PathBuf>,
+    /// The bearer token `PUT /v1/modules` requires
+    #[arg(long, value_name = "FILE")]
+    token_file: Option<PathBuf>,
+    /// Largest body of `POST /v1/decide`, in bytes
+    #[arg(long, default_value_t = 1024 * 1024)]
+    max_body: usize,
+    /// Seconds a request may take, its body included
+    #[arg(long, default_value_t = 30)]
+    timeout: u64,
+    /// Requests handled at once; beyond it, 503
+    #[arg(long, default_value_t = 256)]
+    concurrency: usize,
 }
 
 fn main() -> ExitCode {
@@ -169,6 +205,27 @@ fn main() -> ExitCode {
         _ => {
             eprintln!("error: internal error (the evaluation thread stopped); please report this");
             ExitCode::from(70)
+        }
+    }
+}
+
+/// `norm serve`: the flags become the server's configuration; the server crate does the rest.
+fn serve(args: ServeArgs) -> u8 {
+    let mut config = norm_server::Config::new(args.law);
+    config.data = args.data;
+    config.addr = args.addr;
+    config.trust = args.trust;
+    config.modules_dir = args.modules_dir;
+    config.decision_log = args.decision_log;
+    config.token_file = args.token_file;
+    config.limits.max_body = args.max_body;
+    config.limits.timeout = std::time::Duration::from_secs(args.timeout);
+    config.limits.concurrency = args.concurrency;
+    match norm_server::run(config) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            1
         }
     }
 }
@@ -225,6 +282,7 @@ fn run(cli: Cli) -> ExitCode {
         Command::Lsp => norm_lsp::run_stdio(),
         Command::Data { command } => data::run(command),
         Command::Diff(args) => diff::run(&args),
+        Command::Serve(args) => serve(args),
     };
     ExitCode::from(code)
 }

@@ -1,0 +1,700 @@
+//! `norm serve` through a real server on an ephemeral port, with a raw HTTP/1.1 client over a
+//! `TcpStream` (what a client sends is exactly what the test says, bad bytes included).
+//! The servers decide with the whole stdlib; each bad input of the issue is a test.
+
+#![allow(
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
+
+use norm_server::{Config, Limits, Server};
+use serde_json::{Value as Json, json};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn law() -> PathBuf {
+    root().join("stdlib/mail")
+}
+
+/// Starts a server on its own runtime thread; it serves until the test process ends (or,
+/// with `stop`, until told).
+fn start(config: Config) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let server = Server::bind(&config).await.expect("server starts");
+            tx.send(server.local_addr().expect("address"))
+                .expect("send");
+            let stop = async move {
+                let _ = stop_rx.await;
+            };
+            server.serve(stop).await.expect("serves");
+        });
+    });
+    let addr = rx.recv().expect("the server started");
+    (addr, stop_tx)
+}
+
+fn config() -> Config {
+    let mut c = Config::new(law());
+    c.addr = "127.0.0.1:0".into();
+    c.limits = Limits {
+        max_body: 64 * 1024,
+        timeout: Duration::from_secs(2),
+        ..Limits::default()
+    };
+    c
+}
+
+/// The shared server without a trust store.
+fn plain() -> SocketAddr {
+    static S: OnceLock<SocketAddr> = OnceLock::new();
+    *S.get_or_init(|| {
+        let (addr, stop) = start(config());
+        std::mem::forget(stop);
+        addr
+    })
+}
+
+struct Trusted {
+    addr: SocketAddr,
+    /// The publisher's private key, as `NAME.key` holds it.
+    secret: String,
+    _dir: tempfile::TempDir,
+}
+
+/// The shared server with a trust store, signed packages and a token.
+fn trusted() -> &'static Trusted {
+    static S: OnceLock<Trusted> = OnceLock::new();
+    S.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let key = norm_runtime::modules::keys::generate().expect("key");
+        let engine = norm_runtime::Engine::load(&[law()], None).expect("law loads");
+        let data = dir.path().join("data");
+        std::fs::create_dir(&data).expect("data dir");
+        let mut names = Vec::new();
+        for entry in std::fs::read_dir(root().join("stdlib/data")).expect("stdlib data") {
+            let path = entry.expect("entry").path();
+            let source = std::fs::read_to_string(&path).expect("source");
+            let pkg = norm_runtime::modules::Package::sign(
+                engine.program(),
+                &source,
+                &key,
+                "2026-05-01T00:00:00Z",
+            )
+            .expect("signs");
+            let name = pkg.manifest().expect("manifest").module;
+            std::fs::write(data.join(format!("{name}.normpkg")), pkg.to_bytes()).expect("write");
+            names.push(name);
+        }
+        let trust = json!({"keys": [{
+            "public_key": norm_runtime::modules::keys::public_line(&key.verifying_key()),
+            "modules": names,
+        }]});
+        let trust_file = dir.path().join("trust.json");
+        std::fs::write(&trust_file, trust.to_string()).expect("trust");
+        let token_file = dir.path().join("token");
+        std::fs::write(&token_file, "s3cret-token\n").expect("token");
+        let mut c = config();
+        c.data = Some(vec![data]);
+        c.trust = Some(trust_file);
+        c.token_file = Some(token_file);
+        let (addr, stop) = start(c);
+        std::mem::forget(stop);
+        Trusted {
+            addr,
+            secret: norm_runtime::modules::keys::secret_text(&key),
+            _dir: dir,
+        }
+    })
+}
+
+struct Response {
+    status: u16,
+    headers: String,
+    body: String,
+}
+
+impl Response {
+    fn json(&self) -> Json {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    fn error_kind(&self) -> String {
+        self.json()["error"]["kind"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+}
+
+fn read_response(mut s: TcpStream) -> Response {
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("read");
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no status line: {head:?}"));
+    Response {
+        status,
+        headers: head.to_ascii_lowercase(),
+        body: body.to_string(),
+    }
+}
+
+fn send(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Response {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("timeout");
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).expect("write");
+    s.write_all(body).expect("write body");
+    read_response(s)
+}
+
+fn get(addr: SocketAddr, path: &str) -> Response {
+    send(addr, "GET", path, &[], b"")
+}
+
+fn post_json(addr: SocketAddr, path: &str, body: &str) -> Response {
+    send(
+        addr,
+        "POST",
+        path,
+        &[("Content-Type", "application/json")],
+        body.as_bytes(),
+    )
+}
+
+fn example(name: &str) -> Json {
+    let text = std::fs::read_to_string(root().join("examples").join(name)).expect("example");
+    serde_json::from_str(&text).expect("example JSON")
+}
+
+fn decide_body(facts: &Json) -> String {
+    json!({"facts": facts, "as_of": "2026-12-01"}).to_string()
+}
+
+#[test]
+fn decides_a_case_as_the_cli_does() {
+    let r = post_json(
+        plain(),
+        "/v1/decide",
+        &decide_body(&example("foreign_genai_2m_users.json")),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let d = r.json();
+    assert_eq!(d["law"]["name"], "mail");
+    assert_eq!(d["as_of"], "2026-12-01");
+    assert!(d["norms"].as_array().is_some_and(|n| !n.is_empty()), "{d}");
+    // The same Decision as the engine gives in process.
+    let engine = norm_runtime::Engine::load(&[law()], None).expect("law");
+    let date = norm_runtime::Date::parse("2026-12-01").expect("date");
+    let direct = engine
+        .decide(
+            &example("foreign_genai_2m_users.json"),
+            date,
+            norm_runtime::DecideOptions::default(),
+        )
+        .expect("decides");
+    assert_eq!(d, serde_json::to_value(&direct).expect("json"));
+}
+
+#[test]
+fn explain_and_why_not() {
+    let body = json!({"facts": example("content_creator_user.json"), "as_of": "2026-12-01",
+                      "explain": true, "why_not": "national_registry"});
+    let r = post_json(plain(), "/v1/decide", &body.to_string());
+    assert_eq!(r.status, 200, "{}", r.body);
+    let d = r.json();
+    assert!(d["explanation"].is_array(), "{d}");
+    assert_eq!(d["why_not"]["norm"], "national_registry", "{d}");
+    let body =
+        json!({"facts": example("content_creator_user.json"), "why_not": "nationl_registry"});
+    let r = post_json(plain(), "/v1/decide", &body.to_string());
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.error_kind(), "unknown_norm");
+}
+
+#[test]
+fn malformed_json_is_a_400() {
+    for bad in ["{", "{\"facts\": }", "[1,", "not json", ""] {
+        let r = post_json(plain(), "/v1/decide", bad);
+        assert_eq!(r.status, 400, "{bad}: {}", r.body);
+        assert_eq!(r.error_kind(), "request", "{bad}");
+    }
+    // A key given twice is an error, as everywhere else.
+    let r = post_json(plain(), "/v1/decide", r#"{"facts": {}, "facts": {}}"#);
+    assert_eq!(r.status, 400, "{}", r.body);
+}
+
+#[test]
+fn a_body_over_the_limit_is_a_413() {
+    let big = format!("{{\"facts\": {{\"pad\": \"{}\"}}}}", "x".repeat(100 * 1024));
+    let r = post_json(plain(), "/v1/decide", &big);
+    assert_eq!(r.status, 413, "{}", r.body);
+    assert_eq!(r.error_kind(), "too_large");
+}
+
+#[test]
+fn wrong_content_type_is_a_415() {
+    let body = decide_body(&example("content_creator_user.json"));
+    for ct in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        None,
+    ] {
+        let headers: Vec<(&str, &str)> = ct.map(|c| ("Content-Type", c)).into_iter().collect();
+        let r = send(plain(), "POST", "/v1/decide", &headers, body.as_bytes());
+        assert_eq!(r.status, 415, "{ct:?}: {}", r.body);
+        assert_eq!(r.error_kind(), "content_type");
+    }
+    // Parameters are fine.
+    let r = send(
+        plain(),
+        "POST",
+        "/v1/decide",
+        &[("Content-Type", "application/json; charset=utf-8")],
+        body.as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+#[test]
+fn unknown_fields_are_a_400() {
+    let body = json!({"facts": example("content_creator_user.json"), "asof": "2026-12-01"});
+    let r = post_json(plain(), "/v1/decide", &body.to_string());
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("asof"), "{}", r.body);
+    // …and in the facts, where the law says what is known.
+    let mut facts = example("content_creator_user.json");
+    facts["actor"]["is_usr"] = json!(true);
+    let r = post_json(plain(), "/v1/decide", &decide_body(&facts));
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.error_kind(), "facts");
+    assert!(r.body.contains("actor.is_usr"), "{}", r.body);
+}
+
+#[test]
+fn a_facts_error_deep_in_the_structure_names_its_path() {
+    let mut facts = example("content_creator_user.json");
+    facts["actor"]["registered_users"] = json!(-5);
+    facts["system"]["category"] = json!("image_generaton");
+    let r = post_json(plain(), "/v1/decide", &decide_body(&facts));
+    assert_eq!(r.status, 400, "{}", r.body);
+    let e = r.json();
+    assert_eq!(e["error"]["kind"], "facts", "{e}");
+    let paths: Vec<&str> = e["error"]["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|x| x["path"].as_str())
+        .collect();
+    assert!(paths.contains(&"actor.registered_users"), "{e}");
+    assert!(paths.contains(&"system.category"), "{e}");
+}
+
+#[test]
+fn an_as_of_that_is_not_a_date_is_a_400() {
+    for bad in [json!("2026-02-30"), json!("tomorrow"), json!(20261201)] {
+        let body = json!({"facts": example("content_creator_user.json"), "as_of": bad});
+        let r = post_json(plain(), "/v1/decide", &body.to_string());
+        assert_eq!(r.status, 400, "{bad}: {}", r.body);
+        assert!(
+            matches!(r.error_kind().as_str(), "input" | "request"),
+            "{}",
+            r.body
+        );
+    }
+}
+
+#[test]
+fn a_path_that_does_not_exist_is_a_404() {
+    let r = get(plain(), "/v1/nothing");
+    assert_eq!(r.status, 404);
+    assert_eq!(r.error_kind(), "not_found");
+    let r = get(plain(), "/v1/law/articles/9999");
+    assert_eq!(r.status, 404);
+    let r = get(plain(), "/v1/law/articles/sixty");
+    assert_eq!(r.status, 404);
+    let r = send(plain(), "DELETE", "/v1/law", &[], b"");
+    assert_eq!(r.status, 405, "{}", r.body);
+    assert_eq!(r.error_kind(), "method_not_allowed");
+}
+
+#[test]
+fn batch_answers_jsonl_in_input_order() {
+    let good = json!({"facts": example("content_creator_user.json"), "as_of": "2026-12-01"});
+    let bad_facts = json!({"facts": {"actor": {"registered_users": "many"}}});
+    let bad_date = json!({"facts": example("content_creator_user.json"), "as_of": "soon"});
+    let array = json!([good, bad_facts, bad_date, good]).to_string();
+    let jsonl = format!("{good}\n{bad_facts}\n{{oops\n\n{bad_date}\n{good}\n");
+    for (ct, body, n) in [
+        ("application/json", array, 4),
+        ("application/x-ndjson", jsonl, 5),
+    ] {
+        let r = send(
+            plain(),
+            "POST",
+            "/v1/decide/batch",
+            &[("Content-Type", ct)],
+            body.as_bytes(),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(r.headers.contains("application/x-ndjson"), "{}", r.headers);
+        let lines: Vec<Json> = r
+            .body
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("line"))
+            .collect();
+        assert_eq!(lines.len(), n, "{}", r.body);
+        assert_eq!(lines[0]["law"]["name"], "mail");
+        assert_eq!(lines[1]["error"]["kind"], "facts");
+        assert_eq!(lines[n - 2]["error"]["kind"], "input");
+        assert_eq!(lines[n - 1], lines[0]);
+        if n == 5 {
+            assert_eq!(lines[2]["error"]["kind"], "request");
+            assert!(
+                lines[2]["error"]["message"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("line 3"))
+            );
+        }
+    }
+}
+
+#[test]
+fn law_schema_and_modules() {
+    let l = get(plain(), "/v1/law").json();
+    assert_eq!(l["name"], "mail");
+    assert!(l["versions"].as_array().is_some_and(|v| !v.is_empty()));
+    let a66 = l["articles"]
+        .as_array()
+        .expect("articles")
+        .iter()
+        .find(|a| a["number"] == 66)
+        .cloned()
+        .expect("Art. 66");
+    assert!(
+        a66["norms"]
+            .as_array()
+            .is_some_and(|n| n.iter().any(|i| i == "national_registry")),
+        "{a66}"
+    );
+    let a = get(plain(), "/v1/law/articles/66");
+    assert_eq!(a.status, 200);
+    assert_eq!(a.json()["versions"][0], a66);
+    let s = get(plain(), "/v1/schema");
+    assert_eq!(s.status, 200);
+    assert_eq!(
+        s.json(),
+        norm_runtime::schema::facts_schema(
+            norm_runtime::Engine::load(&[law()], None)
+                .expect("law")
+                .program()
+        )
+    );
+    let m = get(plain(), "/v1/modules").json();
+    let names: Vec<&str> = m["modules"]
+        .as_array()
+        .expect("modules")
+        .iter()
+        .filter_map(|x| x["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"negative_list") && names.contains(&"calendar"),
+        "{m}"
+    );
+    assert!(
+        m["modules"][0]["hash"]
+            .as_str()
+            .is_some_and(|h| h.len() == 64),
+        "{m}"
+    );
+}
+
+#[test]
+fn health_readiness_and_metrics() {
+    assert_eq!(get(plain(), "/healthz").status, 200);
+    assert_eq!(get(plain(), "/readyz").status, 200);
+    post_json(
+        plain(),
+        "/v1/decide",
+        &decide_body(&example("content_creator_user.json")),
+    );
+    let m = get(plain(), "/metrics");
+    assert_eq!(m.status, 200);
+    assert!(m.headers.contains("text/plain"), "{}", m.headers);
+    assert!(
+        m.body.contains(
+            "norm_http_requests_total{route=\"/v1/decide\",method=\"POST\",status=\"200\"}"
+        ),
+        "{}",
+        m.body
+    );
+    assert!(
+        m.body.contains(
+            "norm_http_request_duration_seconds_bucket{route=\"/v1/decide\",le=\"+Inf\"}"
+        ),
+        "{}",
+        m.body
+    );
+    assert!(
+        m.body.contains("norm_decisions_total{outcome=\"ok\"}"),
+        "{}",
+        m.body
+    );
+    assert!(
+        m.body.contains("norm_module_info{module=\"negative_list\""),
+        "{}",
+        m.body
+    );
+}
+
+#[test]
+fn put_modules_is_off_without_a_trust_store() {
+    let source = std::fs::read(root().join("stdlib/data/negative_list.norm")).expect("source");
+    let r = send(
+        plain(),
+        "PUT",
+        "/v1/modules",
+        &[("Authorization", "Bearer anything")],
+        &source,
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(r.error_kind(), "disabled");
+}
+
+fn negative_list(version: &str) -> String {
+    std::fs::read_to_string(root().join("stdlib/data/negative_list.norm"))
+        .expect("source")
+        .replace(
+            "version \"2026.1-illustrative\"",
+            &format!("version \"{version}\""),
+        )
+}
+
+fn signed(t: &Trusted, source: &str) -> Vec<u8> {
+    let engine = norm_runtime::Engine::load(&[law()], None).expect("law");
+    let key = norm_runtime::modules::keys::parse_secret(&t.secret).expect("key");
+    norm_runtime::modules::Package::sign(engine.program(), source, &key, "2026-05-02T00:00:00Z")
+        .expect("signs")
+        .to_bytes()
+}
+
+const TOKEN: (&str, &str) = ("Authorization", "Bearer s3cret-token");
+
+#[test]
+fn put_modules_without_or_with_a_wrong_token_is_refused() {
+    let t = trusted();
+    let pkg = signed(t, &negative_list("2026.9"));
+    let r = send(t.addr, "PUT", "/v1/modules", &[], &pkg);
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert!(
+        r.headers.contains("www-authenticate: bearer"),
+        "{}",
+        r.headers
+    );
+    let r = send(
+        t.addr,
+        "PUT",
+        "/v1/modules",
+        &[("Authorization", "Bearer s3cret-tokeN")],
+        &pkg,
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(r.error_kind(), "forbidden");
+    let r = send(
+        t.addr,
+        "PUT",
+        "/v1/modules",
+        &[("Authorization", "s3cret-token")],
+        &pkg,
+    );
+    assert_eq!(r.status, 401, "{}", r.body);
+}
+
+#[test]
+fn put_modules_refuses_unsigned_and_tampered_packages() {
+    let t = trusted();
+    let r = send(
+        t.addr,
+        "PUT",
+        "/v1/modules",
+        &[TOKEN],
+        negative_list("2026.8").as_bytes(),
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(
+        r.json()["error"]["module_error"]["kind"],
+        "unsigned",
+        "{}",
+        r.body
+    );
+    let pkg = String::from_utf8(signed(t, &negative_list("2026.8"))).expect("utf-8");
+    let tampered = pkg.replace("Medical diagnosis", "Medical diagnosls");
+    assert_ne!(pkg, tampered);
+    let r = send(t.addr, "PUT", "/v1/modules", &[TOKEN], tampered.as_bytes());
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(
+        r.json()["error"]["module_error"]["kind"],
+        "hash_mismatch",
+        "{}",
+        r.body
+    );
+    let r = send(
+        t.addr,
+        "PUT",
+        "/v1/modules",
+        &[TOKEN],
+        b"{\"norm_package\": 1",
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    // Nothing changed.
+    let m = get(t.addr, "/v1/modules").json();
+    assert!(!m.to_string().contains("2026.8"), "{m}");
+    let metrics = get(t.addr, "/metrics").body;
+    assert!(
+        metrics.contains("norm_module_refusals_total{kind=\"unsigned\"}"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn put_modules_installs_a_signed_package_once() {
+    let t = trusted();
+    let pkg = signed(t, &negative_list("2027.1"));
+    let r = send(t.addr, "PUT", "/v1/modules", &[TOKEN], &pkg);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["installed"]["version"], "2027.1");
+    let m = get(t.addr, "/v1/modules").json();
+    let nl = m["modules"]
+        .as_array()
+        .expect("modules")
+        .iter()
+        .find(|x| x["name"] == "negative_list")
+        .cloned()
+        .expect("negative list");
+    assert_eq!(nl["version"], "2027.1", "{m}");
+    assert!(nl["publisher_key"].is_string(), "{m}");
+    let d = post_json(
+        t.addr,
+        "/v1/decide",
+        &decide_body(&example("content_creator_user.json")),
+    )
+    .json();
+    assert!(d["data"].to_string().contains("2027.1"), "{d}");
+    // A replay is refused: versions only move forward.
+    let r = send(t.addr, "PUT", "/v1/modules", &[TOKEN], &pkg);
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert_eq!(r.json()["error"]["module_error"]["kind"], "not_newer");
+}
+
+/// Sends the headers and half the body of a decide request, then nothing.
+fn slow_client(addr: SocketAddr) -> TcpStream {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("timeout");
+    let req = "POST /v1/decide HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"facts\": {";
+    s.write_all(req.as_bytes()).expect("write");
+    s
+}
+
+#[test]
+fn a_slow_client_times_out_while_others_are_served() {
+    let slow = slow_client(plain());
+    for _ in 0..3 {
+        let r = post_json(
+            plain(),
+            "/v1/decide",
+            &decide_body(&example("content_creator_user.json")),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let r = read_response(slow);
+    assert_eq!(r.status, 408, "{}", r.body);
+    assert_eq!(r.error_kind(), "timeout");
+}
+
+#[test]
+fn beyond_the_concurrency_limit_requests_are_shed() {
+    let mut c = config();
+    c.limits.concurrency = 1;
+    let (addr, stop) = start(c);
+    // The slow client holds the only permit until its deadline.
+    let slow = slow_client(addr);
+    // Wait (without sleeping a fixed time) until the slow client holds it.
+    let mut shed = None;
+    for _ in 0..200 {
+        let r = post_json(
+            addr,
+            "/v1/decide",
+            &decide_body(&example("content_creator_user.json")),
+        );
+        if r.status == 503 {
+            shed = Some(r);
+            break;
+        }
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let shed = shed.expect("a request beyond the limit is refused");
+    assert_eq!(shed.error_kind(), "overloaded");
+    // Health answers whatever the load.
+    assert_eq!(get(addr, "/healthz").status, 200);
+    assert_eq!(read_response(slow).status, 408);
+    let _ = stop.send(());
+}
+
+#[test]
+fn shutdown_lets_the_request_in_flight_finish() {
+    let (addr, stop) = start(config());
+    // A request whose body is still arriving when the shutdown begins.
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("timeout");
+    let body = decide_body(&example("content_creator_user.json"));
+    let head = format!(
+        "POST /v1/decide HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).expect("head");
+    let (first, rest) = body.split_at(10);
+    s.write_all(first.as_bytes()).expect("part");
+    // The server has this connection once it answers another one.
+    assert_eq!(get(addr, "/healthz").status, 200);
+    stop.send(()).expect("stop");
+    s.write_all(rest.as_bytes()).expect("rest");
+    let r = read_response(s);
+    assert_eq!(r.status, 200, "{}", r.body);
+}
