@@ -221,7 +221,11 @@ pub fn eval(law: &Path, facts: &Path, opts: EvalOptions<'_>) -> u8 {
             return fail(format, "facts", &msg, None);
         }
     };
-    let decided = engine.decide(&json, as_of, explain).and_then(|mut d| {
+    let options = norm_runtime::DecideOptions {
+        explain,
+        why_not: None,
+    };
+    let decided = engine.decide(&json, as_of, options).and_then(|mut d| {
         if let Some(id) = why_not {
             d.why_not = Some(engine.why_not(&json, as_of, id)?);
         }
