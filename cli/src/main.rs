@@ -172,6 +172,12 @@ struct ServeArgs {
     /// Append one JSON line per decision to this file
     #[arg(long, value_name = "FILE")]
     decision_log: Option<PathBuf>,
+    /// Also write each case's facts into the decision log (by default only their SHA-256)
+    #[arg(long)]
+    log_facts: bool,
+    /// Rotate the decision log when it would grow past this many bytes
+    #[arg(long, default_value_t = 100 * 1024 * 1024)]
+    decision_log_max_bytes: u64,
     /// The bearer token `PUT /v1/modules` requires
     #[arg(long, value_name = "FILE")]
     token_file: Option<PathBuf>,
@@ -218,6 +224,8 @@ fn serve(args: ServeArgs) -> u8 {
     config.modules_dir = args.modules_dir;
     config.decision_log = args.decision_log;
     config.token_file = args.token_file;
+    config.log_facts = args.log_facts;
+    config.decision_log_max_bytes = args.decision_log_max_bytes;
     config.limits.max_body = args.max_body;
     config.limits.timeout = std::time::Duration::from_secs(args.timeout);
     config.limits.concurrency = args.concurrency;

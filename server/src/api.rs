@@ -265,8 +265,10 @@ fn decide_error(err: &DecideError) -> ApiError {
     }
 }
 
-/// One case, on the blocking pool's thread: the Decision as JSON.
-fn decide_one(engine: &Engine, req: &DecideRequest) -> Result<Json, ApiError> {
+/// One case, on the blocking pool's thread: the Decision as JSON (and its decision-log line).
+fn decide_one(s: &AppState, req: &DecideRequest) -> Result<Json, ApiError> {
+    let started = Instant::now();
+    let engine: &Engine = &s.engine;
     let date = as_of(req.as_of.as_deref())?;
     let options = DecideOptions {
         explain: req.explain,
@@ -282,7 +284,66 @@ fn decide_one(engine: &Engine, req: &DecideRequest) -> Result<Json, ApiError> {
                 .map_err(|e| decide_error(&e))?,
         );
     }
-    serde_json::to_value(&decision).map_err(|e| internal(format!("cannot serialise: {e}")))
+    let out =
+        serde_json::to_value(&decision).map_err(|e| internal(format!("cannot serialise: {e}")))?;
+    if let Some(log) = &s.log {
+        log.write(log_line(s, log, req, &out, started).to_string());
+    }
+    Ok(out)
+}
+
+fn at(v: &Json, pointer: &str) -> Json {
+    v.pointer(pointer).cloned().unwrap_or(Json::Null)
+}
+
+/// One line of the decision log: who decided what on which law and data, without the facts
+/// unless `--log-facts` (their SHA-256 identifies them).
+fn log_line(
+    s: &AppState,
+    log: &crate::declog::DecisionLog,
+    req: &DecideRequest,
+    decision: &Json,
+    started: Instant,
+) -> Json {
+    let seq = s.log_seq.fetch_add(1, Ordering::Relaxed);
+    let facts_text = req.facts.to_string();
+    let norms: Vec<Json> = decision
+        .get("norms")
+        .and_then(Json::as_array)
+        .map(|ns| {
+            ns.iter()
+                .map(|n| {
+                    let mut o = serde_json::Map::new();
+                    for k in ["id", "status", "party", "system"] {
+                        if let Some(v) = n.get(k) {
+                            o.insert(k.into(), v.clone());
+                        }
+                    }
+                    Json::Object(o)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut line = json!({
+        "id": format!("{}-{seq:08x}", s.log_prefix),
+        "time": norm_runtime::modules::package::now_rfc3339(),
+        "law": {
+            "name": at(decision, "/law/name"),
+            "version": at(decision, "/law/version"),
+            "sources_sha256": s.law_hash,
+        },
+        "as_of": at(decision, "/as_of"),
+        "data": at(decision, "/data"),
+        "facts_sha256": crate::declog::sha256_hex(facts_text.as_bytes()),
+        "norms": norms,
+        "latency_us": u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+    });
+    if log.log_facts
+        && let Some(o) = line.as_object_mut()
+    {
+        o.insert("facts".into(), req.facts.clone());
+    }
+    line
 }
 
 async fn blocking<T: Send + 'static>(
@@ -303,8 +364,8 @@ async fn decide(
     let text = std::str::from_utf8(&bytes)
         .map_err(|e| bad_request(format!("the body is not UTF-8: {e}")))?;
     let req = read_request(parse_strict(text)?)?;
-    let engine = s.engine.clone();
-    let out = blocking(move || decide_one(&engine, &req)).await?;
+    let state = s.clone();
+    let out = blocking(move || decide_one(&state, &req)).await?;
     match out {
         Ok(d) => {
             s.metrics.decisions(1, 0);
@@ -350,14 +411,14 @@ async fn batch(
             })
             .collect()
     };
-    let engine = s.engine.clone();
+    let state = s.clone();
     let (out, ok, failed) = blocking(move || {
         let mut out = String::new();
         let (mut ok, mut failed) = (0u64, 0u64);
         for case in cases {
             let line = match case
                 .and_then(read_request)
-                .and_then(|r| decide_one(&engine, &r))
+                .and_then(|r| decide_one(&state, &r))
             {
                 Ok(d) => {
                     ok += 1;
@@ -625,9 +686,25 @@ async fn metrics(State(s): State<Shared>) -> Response {
         .iter()
         .map(|m| (m.name.clone(), m.version.clone(), m.effective.to_string()))
         .collect();
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        s.metrics.render(&modules),
-    )
-        .into_response()
+    let mut text = s.metrics.render(&modules);
+    if let Some(log) = &s.log {
+        use std::fmt::Write as _;
+        text.push_str("# HELP norm_decision_log_lines_total Lines written to the decision log.\n");
+        text.push_str("# TYPE norm_decision_log_lines_total counter\n");
+        let _ = writeln!(
+            text,
+            "norm_decision_log_lines_total {}",
+            log.written.load(Ordering::Relaxed)
+        );
+        text.push_str(
+            "# HELP norm_decision_log_dropped_total Lines dropped because the writer fell behind.\n",
+        );
+        text.push_str("# TYPE norm_decision_log_dropped_total counter\n");
+        let _ = writeln!(
+            text,
+            "norm_decision_log_dropped_total {}",
+            log.dropped.load(Ordering::Relaxed)
+        );
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }

@@ -11,6 +11,7 @@
 //! concurrency limit (beyond it a request is shed with 503, never queued without bound).
 
 mod api;
+mod declog;
 mod metrics;
 
 use norm_runtime::{Engine, EngineKind, EngineOptions, FsLoader, TrustStore};
@@ -35,6 +36,10 @@ pub struct Config {
     pub decision_log: Option<PathBuf>,
     /// The bearer token `PUT /v1/modules` requires (the file's content, trimmed).
     pub token_file: Option<PathBuf>,
+    /// Write the facts themselves into the decision log (by default only their SHA-256).
+    pub log_facts: bool,
+    /// Rotate the decision log when it would grow past this many bytes.
+    pub decision_log_max_bytes: u64,
     pub limits: Limits,
 }
 
@@ -72,6 +77,8 @@ impl Config {
             modules_dir: None,
             decision_log: None,
             token_file: None,
+            log_facts: false,
+            decision_log_max_bytes: 100 * 1024 * 1024,
             limits: Limits::default(),
         }
     }
@@ -99,6 +106,12 @@ pub(crate) struct AppState {
     /// The key that signed each module version loaded (`name@version@effective` → key id).
     pub signers: std::sync::Mutex<std::collections::HashMap<String, String>>,
     pub limits: Limits,
+    pub log: Option<declog::DecisionLog>,
+    /// Decision-log ids: this prefix (the start time) and a sequence number.
+    pub log_prefix: String,
+    pub log_seq: std::sync::atomic::AtomicU64,
+    /// SHA-256 over the law's sources (each file's name and text), recorded with every decision.
+    pub law_hash: String,
 }
 
 /// A server bound to its address, not yet serving.
@@ -152,20 +165,55 @@ fn load(config: &Config) -> Result<AppState, StartError> {
         options,
     )
     .map_err(|e| StartError(e.to_string()))?;
+    if config.modules_dir.is_some() {
+        return Err(StartError(
+            "--modules-dir is not implemented yet (install with PUT /v1/modules)".into(),
+        ));
+    }
+    let log = match &config.decision_log {
+        Some(p) => Some(
+            declog::DecisionLog::open(p, config.decision_log_max_bytes, config.log_facts)
+                .map_err(StartError)?,
+        ),
+        None => None,
+    };
     let signers = if has_trust {
         initial_signers(&engine, config)
     } else {
         Default::default()
     };
     Ok(AppState {
-        engine,
         // Without a trust store nothing could be verified: installing is off whatever the token.
         token: if has_trust { token } else { None },
         metrics: metrics::Metrics::default(),
         ready: AtomicBool::new(false),
         signers: std::sync::Mutex::new(signers),
         limits: config.limits,
+        log_prefix: format!(
+            "{:x}",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis())
+                .unwrap_or(0)
+        ),
+        log_seq: std::sync::atomic::AtomicU64::new(0),
+        law_hash: law_hash(&engine),
+        log,
+        engine,
     })
+}
+
+/// SHA-256 over the law's source files, in load order: each file's name, a NUL, its text, a NUL.
+fn law_hash(engine: &Engine) -> String {
+    let db = engine.sources();
+    let mut bytes = Vec::new();
+    for id in db.ids() {
+        bytes.extend_from_slice(db.name(id).as_bytes());
+        bytes.push(0);
+        bytes.extend_from_slice(db.text(id).as_bytes());
+        bytes.push(0);
+    }
+    declog::sha256_hex(&bytes)
 }
 
 /// The key that signed each package the engine loaded at start (the snapshot keeps the

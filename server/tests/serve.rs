@@ -698,3 +698,87 @@ fn shutdown_lets_the_request_in_flight_finish() {
     let r = read_response(s);
     assert_eq!(r.status, 200, "{}", r.body);
 }
+
+#[test]
+fn the_decision_log_records_each_decision_and_rotates() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("decisions.jsonl");
+    let mut c = config();
+    c.decision_log = Some(file.clone());
+    c.decision_log_max_bytes = 8192;
+    let (addr, stop) = start(c);
+    let facts = example("content_creator_user.json");
+    let n = 10;
+    for _ in 0..n {
+        let r = post_json(addr, "/v1/decide", &decide_body(&facts));
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    // The writer is a thread of its own: wait until it wrote every line.
+    let mut written = 0;
+    for _ in 0..1000 {
+        let m = get(addr, "/metrics").body;
+        written = m
+            .lines()
+            .find_map(|l| l.strip_prefix("norm_decision_log_lines_total "))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        if written >= n {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(written, n);
+    let _ = stop.send(());
+    let mut lines = Vec::new();
+    for name in [
+        "decisions.jsonl.3",
+        "decisions.jsonl.2",
+        "decisions.jsonl.1",
+        "decisions.jsonl",
+    ] {
+        if let Ok(text) = std::fs::read_to_string(dir.path().join(name)) {
+            assert!(text.len() <= 8192, "{name} was rotated at 8 KiB");
+            lines.extend(
+                text.lines()
+                    .map(|l| serde_json::from_str::<Json>(l).expect("line")),
+            );
+        }
+    }
+    assert!(
+        dir.path().join("decisions.jsonl.1").exists(),
+        "the log was rotated"
+    );
+    // Written lines reach the file within a flush; all of them are there.
+    assert_eq!(lines.len() as u64, n);
+    let facts_sha = {
+        use sha2::Digest;
+        sha2::Sha256::digest(facts.to_string().as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    let mut ids = std::collections::HashSet::new();
+    for l in &lines {
+        assert!(
+            ids.insert(l["id"].as_str().expect("id").to_string()),
+            "ids are unique"
+        );
+        assert_eq!(l["law"]["name"], "mail");
+        assert_eq!(l["law"]["sources_sha256"].as_str().map(str::len), Some(64));
+        assert_eq!(l["facts_sha256"], facts_sha.as_str());
+        assert!(l.get("facts").is_none(), "no facts without --log-facts");
+        assert!(
+            l["data"]
+                .as_array()
+                .is_some_and(|d| d.iter().all(|m| m["hash"].is_string()))
+        );
+        assert!(
+            l["norms"].as_array().is_some_and(|ns| ns
+                .iter()
+                .all(|x| x["id"].is_string() && x["status"].is_string())),
+            "{l}"
+        );
+        assert!(l["latency_us"].is_u64());
+        assert!(l["time"].as_str().is_some_and(|t| t.ends_with('Z')));
+    }
+}
