@@ -328,6 +328,7 @@ fn init_logging() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .try_init();
 }
@@ -343,6 +344,13 @@ pub fn run(config: Config) -> Result<(), StartError> {
         let server = Server::bind(&config).await?;
         let addr = server.local_addr()?;
         tracing::info!(%addr, law = %config.law.display(), "norm serve listening");
+        // One line on stdout for whoever started us (with port 0, the port it got).
+        {
+            use std::io::Write as _;
+            let mut out = std::io::stdout();
+            let _ = writeln!(out, "norm serve: listening on http://{addr}");
+            let _ = out.flush();
+        }
         server.serve(shutdown_signal()).await?;
         tracing::info!("stopped");
         Ok(())

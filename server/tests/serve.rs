@@ -653,8 +653,7 @@ fn beyond_the_concurrency_limit_requests_are_shed() {
     c.limits.concurrency = 1;
     let (addr, stop) = start(c);
     // The slow client holds the only permit until its deadline.
-    let slow = slow_client(addr);
-    // Wait (without sleeping a fixed time) until the slow client holds it.
+    let mut slow = slow_client(addr);
     let mut shed = None;
     for _ in 0..200 {
         let r = post_json(
@@ -667,6 +666,16 @@ fn beyond_the_concurrency_limit_requests_are_shed() {
             break;
         }
         assert_eq!(r.status, 200, "{}", r.body);
+        // A slow client that arrived while that request held the permit was shed itself
+        // (it has an answer, or its connection is closed): start another.
+        slow.set_nonblocking(true).expect("nonblocking");
+        let mut byte = [0u8; 1];
+        let answered =
+            !matches!(slow.peek(&mut byte), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock);
+        slow.set_nonblocking(false).expect("blocking");
+        if answered {
+            slow = slow_client(addr);
+        }
     }
     let shed = shed.expect("a request beyond the limit is refused");
     assert_eq!(shed.error_kind(), "overloaded");
