@@ -107,7 +107,12 @@ fact system: AiSystem
 "#;
 
 fn facts_error(json: &str) -> String {
-    let loader = MemoryLoader::with(&[("law.norm", LAW)]);
+    facts_error_in(LAW, json)
+}
+
+/// The facts errors of `json` against `law`, one per line.
+fn facts_error_in(law: &str, json: &str) -> String {
+    let loader = MemoryLoader::with(&[("law.norm", law)]);
     let c = compile(&loader, &[PathBuf::from("law.norm")]);
     let Some(program) = c.program else {
         return render(&c.db, &c.diagnostics);
@@ -176,19 +181,7 @@ fact notices: list<Notice>
 "#;
 
 fn case_error(json: &str) -> String {
-    let loader = MemoryLoader::with(&[("law.norm", CASE_LAW)]);
-    let c = compile(&loader, &[PathBuf::from("law.norm")]);
-    let Some(program) = c.program else {
-        return render(&c.db, &c.diagnostics);
-    };
-    match norm_runtime::facts::parse_facts_text(&program, json) {
-        Ok(_) => "no error".into(),
-        Err(errors) => errors
-            .iter()
-            .map(|e| e.to_string())
-            .collect::<Vec<_>>()
-            .join("\n"),
-    }
+    facts_error_in(CASE_LAW, json)
 }
 
 #[test]

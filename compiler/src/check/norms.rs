@@ -89,20 +89,13 @@ impl<'a> Checker<'a> {
                         n.due = Some(self.check_against(e, &Ty::Date, &mut scope, "a due date"))
                     }
                     ClauseKind::Done(e) => {
-                        if norm.kind != NormKind::Obligation {
-                            self.error(
-                                Diagnostic::error("E0143", "only an obligation is done")
-                                    .at(
-                                        clause.span,
-                                        format!(
-                                            "this is {} {}",
-                                            super::article_for(norm.kind.keyword()),
-                                            norm.kind.keyword()
-                                        ),
-                                    )
-                                    .help("a prohibition says when it is `violated`"),
-                            );
-                        }
+                        self.clause_of(
+                            norm.kind,
+                            NormKind::Obligation,
+                            clause.span,
+                            ("E0143", "only an obligation is done"),
+                            "a prohibition says when it is `violated`",
+                        );
                         n.done = Some(self.check_against(
                             e,
                             &Ty::Date,
@@ -111,20 +104,13 @@ impl<'a> Checker<'a> {
                         ))
                     }
                     ClauseKind::Violated(e) => {
-                        if norm.kind != NormKind::Prohibition {
-                            self.error(
-                                Diagnostic::error("E0144", "only a prohibition is violated")
-                                    .at(
-                                        clause.span,
-                                        format!(
-                                            "this is {} {}",
-                                            super::article_for(norm.kind.keyword()),
-                                            norm.kind.keyword()
-                                        ),
-                                    )
-                                    .help("an obligation says when it is `done`"),
-                            );
-                        }
+                        self.clause_of(
+                            norm.kind,
+                            NormKind::Prohibition,
+                            clause.span,
+                            ("E0144", "only a prohibition is violated"),
+                            "an obligation says when it is `done`",
+                        );
                         n.violated = Some(self.check_against(
                             e,
                             &Ty::Bool,
@@ -151,20 +137,13 @@ impl<'a> Checker<'a> {
                         span: clause.span,
                     }),
                     ClauseKind::Fine { min, max } => {
-                        if norm.kind != NormKind::Penalty {
-                            self.error(
-                                Diagnostic::error("E0141", "only a penalty has a fine")
-                                    .at(
-                                        clause.span,
-                                        format!(
-                                            "this is {} {}",
-                                            super::article_for(norm.kind.keyword()),
-                                            norm.kind.keyword()
-                                        ),
-                                    )
-                                    .help("declare it as `penalty`"),
-                            );
-                        }
+                        self.clause_of(
+                            norm.kind,
+                            NormKind::Penalty,
+                            clause.span,
+                            ("E0141", "only a penalty has a fine"),
+                            "declare it as `penalty`",
+                        );
                         let lo = self.check_against(min, &Ty::Money, &mut scope, "a fine");
                         let hi = self.check_against(max, &Ty::Money, &mut scope, "a fine");
                         n.fine = Some((lo, hi));
@@ -456,6 +435,32 @@ impl<'a> Checker<'a> {
             (None, b) => b,
         };
         (start, end)
+    }
+
+    /// A clause only one kind of norm may have (`fine`, `done`, `violated`): an error on another.
+    fn clause_of(
+        &mut self,
+        kind: NormKind,
+        wanted: NormKind,
+        span: Span,
+        (code, message): (&'static str, &str),
+        help: &str,
+    ) {
+        if kind == wanted {
+            return;
+        }
+        self.error(
+            Diagnostic::error(code, message)
+                .at(
+                    span,
+                    format!(
+                        "this is {} {}",
+                        super::article_for(kind.keyword()),
+                        kind.keyword()
+                    ),
+                )
+                .help(help),
+        );
     }
 
     fn lookup_named(&mut self, name: &crate::span::Ident, role: bool) -> Option<u32> {
