@@ -1297,6 +1297,30 @@ fn findings_are_reported_with_their_citations() {
         find(&applicant, "licence_prc_legal_entity").map(|f| f["holds"].clone()),
         Some(Value::Bool(true))
     );
+    // With --explain, each finding says what it rests on, with the case's values.
+    let o = norm(&[
+        "eval",
+        "stdlib/mail",
+        "--facts",
+        "examples/research_lab.json",
+        "--as-of",
+        "2026-12-01",
+        "--explain",
+        "--format",
+        "json",
+    ]);
+    let explained = json(&o);
+    let exempt = find(&explained, "research_exempt").unwrap_or_default();
+    assert_eq!(
+        exempt["rests_on"]["research.scientific_purpose"], true,
+        "{exempt}"
+    );
+    assert!(
+        find(&lab, "research_exempt")
+            .unwrap_or_default()
+            .get("rests_on")
+            .is_none()
+    );
 }
 
 #[test]

@@ -408,6 +408,14 @@ fn print_decision(engine: &Engine, d: &Decision) {
             if !f.meaning.is_empty() {
                 outln!("      {}", f.meaning);
             }
+            if !f.rests_on.is_empty() {
+                let vals: Vec<String> = f
+                    .rests_on
+                    .iter()
+                    .map(|(k, v)| format!("{k} = {v}"))
+                    .collect();
+                outln!("      [{}]", vals.join(", "));
+            }
         }
     }
     if !d.conflicts.is_empty() {

@@ -141,6 +141,9 @@ pub struct FindingOut {
     /// What the finding means, from its documentation.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub meaning: String,
+    /// With `--explain`: the facts and data it rests on, with the case's values.
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    pub rests_on: serde_json::Map<String, Json>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -450,6 +453,7 @@ pub fn decide(
     let mut decision = build(program, &selected, as_of, &decided);
     if explain {
         decision.explanation = Some(explain_all(program, &mut out, &selected)?);
+        explain_findings(program, &mut out, &selected, &mut decision.findings)?;
     }
     Ok(decision)
 }
@@ -698,6 +702,7 @@ fn findings(program: &Program, d: &Decided) -> Vec<FindingOut> {
                 item: f.item,
                 holds: *holds,
                 meaning: def.doc.join(" ").trim().to_string(),
+                rests_on: serde_json::Map::new(),
             },
         ));
     }
@@ -746,6 +751,79 @@ fn calendar_warnings(
     }
 }
 
+/// The facts, data fields and definitions an expression reads, with the case's values
+/// (definitions expanded to the facts behind them, so the reader sees the case's own values, not
+/// only the names of intermediate conclusions), and the data modules it read.
+fn rests_on(
+    program: &Program,
+    env: &mut Env<'_>,
+    selected: &[Option<&DataModule>],
+    c: &Expr,
+) -> Result<(serde_json::Map<String, Json>, Vec<DataRef>), EvalError> {
+    let mut values = serde_json::Map::new();
+    let mut leaves = Vec::new();
+    collect_leaves(c, &mut leaves);
+    let mut k = 0;
+    while let Some(leaf) = leaves.get(k).copied() {
+        k += 1;
+        if let ExprKind::Def(i) = leaf.kind
+            && let Some(base) = program.defs.get(i as usize).and_then(|d| d.base.as_ref())
+            && leaves.len() < 32
+        {
+            collect_leaves(base, &mut leaves);
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    leaves.retain(|l| seen.insert(program.show_expr(l)));
+    let mut data: Vec<DataRef> = Vec::new();
+    for leaf in &leaves {
+        let mut schema = None;
+        leaf.visit(&mut |x| {
+            if let ExprKind::Data(s, _) = x.kind {
+                schema = Some(s);
+            }
+        });
+        if let Some(Some(m)) = schema.and_then(|s| selected.get(s as usize))
+            && !data.iter().any(|d| d.name == m.name)
+        {
+            data.push(DataRef::of(m, false));
+        }
+    }
+    for leaf in leaves {
+        let v = match env.eval(leaf) {
+            Ok(v) => to_json(&program.types, &v),
+            Err(e) if e.kind == crate::interp::EvalErrorKind::MissingFact => {
+                serde_json::Value::Null
+            }
+            Err(e) => return Err(e),
+        };
+        values.insert(program.show_expr(leaf), v);
+    }
+    Ok((values, data))
+}
+
+/// With `--explain`: what each finding rests on (the facts and data its condition read, with
+/// the case's values).
+pub fn explain_findings(
+    program: &Program,
+    out: &mut Outcome<'_>,
+    selected: &[Option<&DataModule>],
+    findings: &mut [FindingOut],
+) -> Result<(), EvalError> {
+    for f in findings {
+        let Some(base) = program
+            .defs
+            .iter()
+            .find(|d| d.name == f.id && d.finding.is_some())
+            .and_then(|d| d.base.as_ref())
+        else {
+            continue;
+        };
+        f.rests_on = rests_on(program, &mut out.env, selected, base)?.0;
+    }
+    Ok(())
+}
+
 pub fn explain_all(
     program: &Program,
     out: &mut Outcome<'_>,
@@ -770,48 +848,7 @@ pub fn explain_all(
         if let Some(w) = &n.when {
             for c in conjuncts(w) {
                 let holds = out.env.eval_bool(c)?;
-                let mut values = serde_json::Map::new();
-                let mut leaves = Vec::new();
-                collect_leaves(c, &mut leaves);
-                // A definition is shown with the facts behind it, so the reader sees the case's
-                // own values, not only the names of intermediate conclusions.
-                let mut k = 0;
-                while let Some(leaf) = leaves.get(k).copied() {
-                    k += 1;
-                    if let ExprKind::Def(i) = leaf.kind
-                        && let Some(base) =
-                            program.defs.get(i as usize).and_then(|d| d.base.as_ref())
-                        && leaves.len() < 32
-                    {
-                        collect_leaves(base, &mut leaves);
-                    }
-                }
-                let mut seen = std::collections::HashSet::new();
-                leaves.retain(|l| seen.insert(program.show_expr(l)));
-                let mut data: Vec<DataRef> = Vec::new();
-                for leaf in &leaves {
-                    let mut schema = None;
-                    leaf.visit(&mut |x| {
-                        if let ExprKind::Data(s, _) = x.kind {
-                            schema = Some(s);
-                        }
-                    });
-                    if let Some(Some(m)) = schema.and_then(|s| selected.get(s as usize))
-                        && !data.iter().any(|d| d.name == m.name)
-                    {
-                        data.push(DataRef::of(m, false));
-                    }
-                }
-                for leaf in leaves {
-                    let v = match out.env.eval(leaf) {
-                        Ok(v) => to_json(&program.types, &v),
-                        Err(e) if e.kind == crate::interp::EvalErrorKind::MissingFact => {
-                            serde_json::Value::Null
-                        }
-                        Err(e) => return Err(e),
-                    };
-                    values.insert(program.show_expr(leaf), v);
-                }
+                let (values, data) = rests_on(program, &mut out.env, selected, c)?;
                 conditions.push(Condition {
                     condition: program.show_expr(c),
                     meaning: meaning(program, c),

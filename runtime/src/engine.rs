@@ -369,6 +369,8 @@ impl Snapshot {
                         decision::explain_all(&s.program, &mut out, &selected)
                             .map_err(|e| self.eval_error(e))?,
                     );
+                    decision::explain_findings(&s.program, &mut out, &selected, &mut d.findings)
+                        .map_err(|e| self.eval_error(e))?;
                 }
                 d
             }
