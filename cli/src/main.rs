@@ -166,7 +166,7 @@ struct ServeArgs {
     /// Accept only data modules that are packages verifying with this trust store; turns on `PUT /v1/modules`
     #[arg(long, value_name = "TRUST.json")]
     trust: Option<PathBuf>,
-    /// A directory watched for new signed packages to install
+    /// A directory watched for signed packages (`*.normpkg`) to install, those there at start first; needs --trust
     #[arg(long, value_name = "DIR")]
     modules_dir: Option<PathBuf>,
     /// Append one JSON line per decision to this file

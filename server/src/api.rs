@@ -633,7 +633,38 @@ async fn install(
     let options = InstallOptions {
         allow_rollback: q.allow_rollback,
     };
-    match blocking(move || engine.install(&bytes, &options)).await? {
+    let state = s.clone();
+    match blocking(move || install_bytes(&state, &engine, &bytes, &options)).await? {
+        Ok(installed) => {
+            let v = serde_json::to_value(&installed)
+                .map_err(|e| internal(format!("cannot serialise: {e}")))?;
+            Ok(axum::Json(json!({ "installed": v })).into_response())
+        }
+        Err(e) => {
+            tracing::warn!(kind = refusal_kind(&e), error = %e, "module refused");
+            Err(module_error(&e))
+        }
+    }
+}
+
+/// The `kind` a refusal is counted under in `/metrics` (the ModuleError's JSON `kind`).
+pub(crate) fn refusal_kind(e: &ModuleError) -> String {
+    serde_json::to_value(e)
+        .ok()
+        .and_then(|v| v.get("kind").and_then(Json::as_str).map(str::to_string))
+        .unwrap_or_else(|| "internal".to_string())
+}
+
+/// The one install path, for `PUT /v1/modules` and the watched `--modules-dir`: the engine
+/// verifies and installs (with the configured trust store); an install is counted and its
+/// signer remembered, a refusal is counted by its kind. The caller logs the refusal.
+pub(crate) fn install_bytes(
+    s: &AppState,
+    engine: &Engine,
+    bytes: &[u8],
+    options: &InstallOptions,
+) -> Result<norm_runtime::engine::Installed, ModuleError> {
+    match engine.install(bytes, options) {
         Ok(installed) => {
             s.metrics.installs.fetch_add(1, Ordering::Relaxed);
             if let (Some(k), Ok(mut m)) = (&installed.signed_by, s.signers.lock()) {
@@ -644,21 +675,11 @@ async fn install(
             }
             tracing::info!(module = %installed.module, version = %installed.version,
                            generation = installed.generation, "module installed");
-            let v = serde_json::to_value(&installed)
-                .map_err(|e| internal(format!("cannot serialise: {e}")))?;
-            Ok(axum::Json(json!({ "installed": v })).into_response())
+            Ok(installed)
         }
         Err(e) => {
-            let err = module_error(&e);
-            let kind = err
-                .error
-                .pointer("/module_error/kind")
-                .and_then(Json::as_str)
-                .unwrap_or("internal")
-                .to_string();
-            s.metrics.refused(&kind);
-            tracing::warn!(kind, error = %e, "module refused");
-            Err(err)
+            s.metrics.refused(&refusal_kind(&e));
+            Err(e)
         }
     }
 }

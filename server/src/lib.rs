@@ -13,6 +13,7 @@
 mod api;
 mod declog;
 mod metrics;
+mod moddir;
 
 use norm_runtime::{Engine, EngineKind, EngineOptions, FsLoader, TrustStore};
 use std::net::SocketAddr;
@@ -32,6 +33,7 @@ pub struct Config {
     /// With a trust store every data module must be a package that verifies, and
     /// `PUT /v1/modules` is on (with a token).
     pub trust: Option<PathBuf>,
+    /// A directory watched for signed packages (`*.normpkg`) to install; needs `trust`.
     pub modules_dir: Option<PathBuf>,
     pub decision_log: Option<PathBuf>,
     /// The bearer token `PUT /v1/modules` requires (the file's content, trimmed).
@@ -118,10 +120,26 @@ pub(crate) struct AppState {
 pub struct Server {
     listener: tokio::net::TcpListener,
     state: Arc<AppState>,
+    /// The `--modules-dir` watch, kept while serving.
+    modules_dir: Option<moddir::ModulesDir>,
 }
 
 /// Builds the engine and the state from the configuration (the slow part: the law compiles).
 fn load(config: &Config) -> Result<AppState, StartError> {
+    if let Some(dir) = &config.modules_dir {
+        if config.trust.is_none() {
+            return Err(StartError(format!(
+                "--modules-dir `{}` needs --trust: a package from the directory is installed only if it verifies with a trust store",
+                dir.display()
+            )));
+        }
+        if !dir.is_dir() {
+            return Err(StartError(format!(
+                "--modules-dir: `{}` is not a directory",
+                dir.display()
+            )));
+        }
+    }
     let mut paths = vec![config.law.clone()];
     paths.extend(config.data.iter().flatten().cloned());
     paths.extend(config.trust.iter().cloned());
@@ -165,11 +183,6 @@ fn load(config: &Config) -> Result<AppState, StartError> {
         options,
     )
     .map_err(|e| StartError(e.to_string()))?;
-    if config.modules_dir.is_some() {
-        return Err(StartError(
-            "--modules-dir is not implemented yet (install with PUT /v1/modules)".into(),
-        ));
-    }
     let log = match &config.decision_log {
         Some(p) => Some(
             declog::DecisionLog::open(p, config.decision_log_max_bytes, config.log_facts)
@@ -259,15 +272,24 @@ impl Server {
     /// Loads the law and binds the address (`127.0.0.1:0` picks a free port).
     pub async fn bind(config: &Config) -> Result<Server, StartError> {
         let cfg = config.clone();
-        let state = tokio::task::spawn_blocking(move || load(&cfg))
-            .await
-            .map_err(|e| StartError(format!("internal error: loading stopped: {e}")))??;
+        let (state, modules_dir) = tokio::task::spawn_blocking(move || {
+            let state = Arc::new(load(&cfg)?);
+            // The packages already in the directory are installed before the server listens.
+            let watch = match &cfg.modules_dir {
+                Some(dir) => Some(moddir::start(state.clone(), dir).map_err(StartError)?),
+                None => None,
+            };
+            Ok::<_, StartError>((state, watch))
+        })
+        .await
+        .map_err(|e| StartError(format!("internal error: loading stopped: {e}")))??;
         let listener = tokio::net::TcpListener::bind(&config.addr)
             .await
             .map_err(|e| StartError(format!("cannot listen on `{}`: {e}", config.addr)))?;
         Ok(Server {
             listener,
-            state: Arc::new(state),
+            state,
+            modules_dir,
         })
     }
 
@@ -292,10 +314,13 @@ impl Server {
             signal_state.ready.store(false, Ordering::SeqCst);
             tracing::info!("shutting down: finishing the requests in flight");
         };
-        axum::serve(self.listener, app)
+        let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await
-            .map_err(|e| StartError(format!("the server stopped: {e}")))
+            .map_err(|e| StartError(format!("the server stopped: {e}")));
+        // No more installs from the directory once the server has stopped.
+        drop(self.modules_dir);
+        served
     }
 }
 

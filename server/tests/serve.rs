@@ -71,6 +71,41 @@ fn plain() -> SocketAddr {
     })
 }
 
+/// A publisher's key, a `data` directory of the stdlib's modules signed with it, and a trust
+/// store for the key, all in `dir`.
+fn publisher(dir: &Path) -> (String, PathBuf, PathBuf) {
+    let key = norm_runtime::modules::keys::generate().expect("key");
+    let engine = norm_runtime::Engine::load(&[law()], None).expect("law loads");
+    let data = dir.join("data");
+    std::fs::create_dir(&data).expect("data dir");
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(root().join("stdlib/data")).expect("stdlib data") {
+        let path = entry.expect("entry").path();
+        let source = std::fs::read_to_string(&path).expect("source");
+        let pkg = norm_runtime::modules::Package::sign(
+            engine.program(),
+            &source,
+            &key,
+            "2026-05-01T00:00:00Z",
+        )
+        .expect("signs");
+        let name = pkg.manifest().expect("manifest").module;
+        std::fs::write(data.join(format!("{name}.normpkg")), pkg.to_bytes()).expect("write");
+        names.push(name);
+    }
+    let trust = json!({"keys": [{
+        "public_key": norm_runtime::modules::keys::public_line(&key.verifying_key()),
+        "modules": names,
+    }]});
+    let trust_file = dir.join("trust.json");
+    std::fs::write(&trust_file, trust.to_string()).expect("trust");
+    (
+        norm_runtime::modules::keys::secret_text(&key),
+        data,
+        trust_file,
+    )
+}
+
 struct Trusted {
     addr: SocketAddr,
     /// The publisher's private key, as `NAME.key` holds it.
@@ -83,31 +118,7 @@ fn trusted() -> &'static Trusted {
     static S: OnceLock<Trusted> = OnceLock::new();
     S.get_or_init(|| {
         let dir = tempfile::tempdir().expect("tempdir");
-        let key = norm_runtime::modules::keys::generate().expect("key");
-        let engine = norm_runtime::Engine::load(&[law()], None).expect("law loads");
-        let data = dir.path().join("data");
-        std::fs::create_dir(&data).expect("data dir");
-        let mut names = Vec::new();
-        for entry in std::fs::read_dir(root().join("stdlib/data")).expect("stdlib data") {
-            let path = entry.expect("entry").path();
-            let source = std::fs::read_to_string(&path).expect("source");
-            let pkg = norm_runtime::modules::Package::sign(
-                engine.program(),
-                &source,
-                &key,
-                "2026-05-01T00:00:00Z",
-            )
-            .expect("signs");
-            let name = pkg.manifest().expect("manifest").module;
-            std::fs::write(data.join(format!("{name}.normpkg")), pkg.to_bytes()).expect("write");
-            names.push(name);
-        }
-        let trust = json!({"keys": [{
-            "public_key": norm_runtime::modules::keys::public_line(&key.verifying_key()),
-            "modules": names,
-        }]});
-        let trust_file = dir.path().join("trust.json");
-        std::fs::write(&trust_file, trust.to_string()).expect("trust");
+        let (secret, data, trust_file) = publisher(dir.path());
         let token_file = dir.path().join("token");
         std::fs::write(&token_file, "s3cret-token\n").expect("token");
         let mut c = config();
@@ -118,7 +129,7 @@ fn trusted() -> &'static Trusted {
         std::mem::forget(stop);
         Trusted {
             addr,
-            secret: norm_runtime::modules::keys::secret_text(&key),
+            secret,
             _dir: dir,
         }
     })
@@ -506,8 +517,12 @@ fn negative_list(version: &str) -> String {
 }
 
 fn signed(t: &Trusted, source: &str) -> Vec<u8> {
+    sign_with(&t.secret, source)
+}
+
+fn sign_with(secret: &str, source: &str) -> Vec<u8> {
     let engine = norm_runtime::Engine::load(&[law()], None).expect("law");
-    let key = norm_runtime::modules::keys::parse_secret(&t.secret).expect("key");
+    let key = norm_runtime::modules::keys::parse_secret(secret).expect("key");
     norm_runtime::modules::Package::sign(engine.program(), source, &key, "2026-05-02T00:00:00Z")
         .expect("signs")
         .to_bytes()
@@ -789,5 +804,116 @@ fn the_decision_log_records_each_decision_and_rotates() {
         );
         assert!(l["latency_us"].is_u64());
         assert!(l["time"].as_str().is_some_and(|t| t.ends_with('Z')));
+    }
+}
+
+fn negative_list_version(addr: SocketAddr) -> String {
+    let m = get(addr, "/v1/modules").json();
+    m["modules"]
+        .as_array()
+        .expect("modules")
+        .iter()
+        .filter(|x| x["name"] == "negative_list")
+        .filter_map(|x| x["version"].as_str())
+        .next_back()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Polls `done` every 50 ms for at most 10 s.
+fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..200 {
+        if done() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("not within 10 s: {what}");
+}
+
+#[test]
+fn modules_dir_installs_new_packages_and_refuses_bad_ones() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (secret, data, trust_file) = publisher(dir.path());
+    let watched = dir.path().join("watched");
+    std::fs::create_dir(&watched).expect("watched dir");
+    // There at start: a bad one (skipped, not fatal) and a good one, installed before serving.
+    std::fs::write(watched.join("0-bad.normpkg"), b"{\"norm_package\": 1").expect("write");
+    std::fs::write(
+        watched.join("a.normpkg"),
+        sign_with(&secret, &negative_list("2028.1")),
+    )
+    .expect("write");
+    let mut c = config();
+    c.data = Some(vec![data]);
+    c.trust = Some(trust_file);
+    c.modules_dir = Some(watched.clone());
+    let (addr, stop) = start(c);
+    assert_eq!(negative_list_version(addr), "2028.1");
+
+    // A new package written there is installed while serving.
+    std::fs::write(
+        watched.join("b.normpkg"),
+        sign_with(&secret, &negative_list("2028.2")),
+    )
+    .expect("write");
+    eventually("2028.2 is installed", || {
+        negative_list_version(addr) == "2028.2"
+    });
+    // …and one moved in.
+    let tmp = dir.path().join("d.partial");
+    std::fs::write(&tmp, sign_with(&secret, &negative_list("2028.3"))).expect("write");
+    std::fs::rename(&tmp, watched.join("d.normpkg")).expect("rename");
+    eventually("2028.3 is installed", || {
+        negative_list_version(addr) == "2028.3"
+    });
+
+    // A tampered one is refused, counted and left in place; the old version keeps serving.
+    let pkg = String::from_utf8(sign_with(&secret, &negative_list("2028.4"))).expect("utf-8");
+    let tampered = pkg.replace("Medical diagnosis", "Medical diagnosls");
+    assert_ne!(pkg, tampered);
+    std::fs::write(watched.join("e.normpkg"), tampered).expect("write");
+    eventually("the refusal is counted", || {
+        get(addr, "/metrics")
+            .body
+            .contains("norm_module_refusals_total{kind=\"hash_mismatch\"}")
+    });
+    let metrics = get(addr, "/metrics").body;
+    assert!(
+        metrics.contains("norm_module_refusals_total{kind=\"malformed\"}"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("norm_module_installs_total 3"),
+        "{metrics}"
+    );
+    assert_eq!(negative_list_version(addr), "2028.3");
+    assert!(watched.join("e.normpkg").exists(), "left in place");
+    let d = post_json(
+        addr,
+        "/v1/decide",
+        &decide_body(&example("content_creator_user.json")),
+    );
+    assert_eq!(d.status, 200, "{}", d.body);
+    assert!(
+        d.json()["data"].to_string().contains("2028.3"),
+        "{}",
+        d.body
+    );
+    let _ = stop.send(());
+}
+
+#[test]
+fn modules_dir_needs_a_trust_store() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut c = config();
+    c.modules_dir = Some(dir.path().to_path_buf());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    match rt.block_on(Server::bind(&c)) {
+        Ok(_) => panic!("started without --trust"),
+        Err(e) => assert!(e.to_string().contains("needs --trust"), "{e}"),
     }
 }
