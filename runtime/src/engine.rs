@@ -347,10 +347,7 @@ impl Snapshot {
     ) -> Result<Decision, DecideError> {
         let s = self;
         let selected = decision::select_data(&s.program, &s.data, as_of);
-        let unknown = facts::check_codes(&s.program, &facts, &selected);
-        if !unknown.is_empty() {
-            return Err(DecideError::Facts { errors: unknown });
-        }
+        codes_known(&s.program, &facts, &selected)?;
         let why_facts = options.why_not.as_ref().map(|_| facts.clone());
         let mut d = match &s.jit {
             None => decision::decide(&s.program, facts, &s.data, as_of, options.explain)
@@ -359,7 +356,6 @@ impl Snapshot {
                 let decided = jit
                     .decide(&s.program, &s.data, &facts, as_of)
                     .map_err(|e| self.eval_error(e))?;
-                let selected = decision::select_data(&s.program, &s.data, as_of);
                 let mut d = decision::build(&s.program, &selected, as_of, &decided);
                 if options.explain {
                     // Explanations re-trace the conditions with the reference interpreter.
@@ -376,12 +372,24 @@ impl Snapshot {
             }
         };
         if let (Some(id), Some(facts)) = (&options.why_not, why_facts) {
-            d.why_not = Some(self.why_not_values(facts, as_of, id)?);
+            d.why_not = Some(self.why_not_checked(facts, as_of, id)?);
         }
         Ok(d)
     }
 
     fn why_not_values(
+        &self,
+        values: Vec<norm_compiler::value::Value>,
+        as_of: Date,
+        id: &str,
+    ) -> Result<crate::why::WhyNot, DecideError> {
+        let selected = decision::select_data(&self.program, &self.data, as_of);
+        codes_known(&self.program, &values, &selected)?;
+        self.why_not_checked(values, as_of, id)
+    }
+
+    /// `why_not_values` for facts whose codes were checked already.
+    fn why_not_checked(
         &self,
         values: Vec<norm_compiler::value::Value>,
         as_of: Date,
@@ -403,11 +411,6 @@ impl Snapshot {
                 suggestion: norm_compiler::check::suggest(id, ids.into_iter()),
             });
         };
-        let selected = decision::select_data(&s.program, &s.data, as_of);
-        let unknown = facts::check_codes(&s.program, &values, &selected);
-        if !unknown.is_empty() {
-            return Err(DecideError::Facts { errors: unknown });
-        }
         let mut out = crate::decision::evaluate(&s.program, values, &s.data, as_of)
             .map_err(|e| self.eval_error(e))?;
         crate::why::why_not(&s.program, &mut out, norm).map_err(|e| self.eval_error(e))
@@ -419,6 +422,20 @@ impl Snapshot {
             format!("{}:{l}:{c}", self.db.name(sp.file))
         });
         DecideError::Evaluation { error, location }
+    }
+}
+
+/// Every code the case names is one of the lists in force (a facts error otherwise).
+fn codes_known(
+    program: &Program,
+    facts: &[norm_compiler::value::Value],
+    selected: &[Option<&DataModule>],
+) -> Result<(), DecideError> {
+    let errors = facts::check_codes(program, facts, selected);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(DecideError::Facts { errors })
     }
 }
 

@@ -54,8 +54,8 @@ article 1 "Registry" {
 }
 "#;
 
-fn program() -> (Program, Vec<DataModule>, JitProgram) {
-    let loader = MemoryLoader::with(&[("t/law.norm", LAW)]);
+fn program(law: &str) -> (Program, Vec<DataModule>, JitProgram) {
+    let loader = MemoryLoader::with(&[("t/law.norm", law)]);
     let c = compile_law(&loader, &[PathBuf::from("t")], Some(&[]));
     let Some(p) = c.program else {
         panic!("{:?}", c.diagnostics);
@@ -64,9 +64,9 @@ fn program() -> (Program, Vec<DataModule>, JitProgram) {
     (p, c.data, jit)
 }
 
-/// The Decision under both engines (which must agree), as JSON.
-fn decide(facts: serde_json::Value, as_of: &str) -> serde_json::Value {
-    let (p, data, jit) = program();
+/// The Decision of `law` under both engines (which must agree), as JSON.
+fn decide_in(law: &str, facts: serde_json::Value, as_of: &str) -> serde_json::Value {
+    let (p, data, jit) = program(law);
     let as_of = Date::parse(as_of).unwrap();
     let values = norm_runtime::facts::read_facts(&p, &facts).unwrap();
     let selected = decision::select_data(&p, &data, as_of);
@@ -79,6 +79,10 @@ fn decide(facts: serde_json::Value, as_of: &str) -> serde_json::Value {
     let by_interp = decision::decide(&p, values, &data, as_of, false).unwrap();
     assert_eq!(by_jit, by_interp, "the engines disagree");
     serde_json::to_value(by_jit).unwrap()
+}
+
+fn decide(facts: serde_json::Value, as_of: &str) -> serde_json::Value {
+    decide_in(LAW, facts, as_of)
 }
 
 fn norm<'a>(d: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
@@ -162,27 +166,12 @@ article 1 "Registry" {
 def last_filing = latest f in c.filings: f.date
 def national_filings = count f in c.filings where f.authority == national: true
 "#;
-    let loader = MemoryLoader::with(&[("t/law.norm", law)]);
-    let c = compile_law(&loader, &[PathBuf::from("t")], Some(&[]));
-    let Some(p) = c.program else {
-        panic!("{:?}", c.diagnostics);
-    };
-    let jit = JitProgram::compile(&p, &c.data).unwrap();
-    let as_of = Date::parse("2026-12-20").unwrap();
     let run = |filings: serde_json::Value| {
-        let facts = serde_json::json!({"c": {"met_on": "2026-12-01", "filings": filings}});
-        let values = norm_runtime::facts::read_facts(&p, &facts).unwrap();
-        let selected = decision::select_data(&p, &c.data, as_of);
-        let a = jit
-            .decide(&p, &c.data, &values, as_of)
-            .map(|d| decision::build(&p, &selected, as_of, &d));
-        let b = decision::decide(&p, values, &c.data, as_of, false);
-        assert_eq!(
-            a.as_ref().map_err(|e| e.message.clone()),
-            b.as_ref().map_err(|e| e.message.clone()),
-            "the engines disagree"
-        );
-        serde_json::to_value(a.unwrap()).unwrap()
+        decide_in(
+            law,
+            serde_json::json!({"c": {"met_on": "2026-12-01", "filings": filings}}),
+            "2026-12-20",
+        )
     };
     let d = run(serde_json::json!([
         {"date": "2026-12-05", "authority": "provincial"},
