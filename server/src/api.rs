@@ -93,6 +93,7 @@ pub fn router(state: Shared) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route("/v1/openapi.json", get(openapi_json))
         .merge(v1)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -200,14 +201,20 @@ fn require_type(headers: &HeaderMap, allowed: &[&str]) -> Result<(), ApiError> {
 }
 
 /// The body of `POST /v1/decide` (and one case of a batch).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct DecideRequest {
+pub(crate) struct DecideRequest {
+    /// The case: the facts the law declares (its JSON Schema is `GET /v1/schema`).
+    #[schema(value_type = Object)]
     facts: Json,
+    /// The day the case is decided as of (default: today, UTC).
     #[serde(default)]
+    #[schema(format = Date)]
     as_of: Option<String>,
+    /// Add the `explanation` of each norm.
     #[serde(default)]
     explain: bool,
+    /// A norm id: add `why_not`, why that norm does not apply.
     #[serde(default)]
     why_not: Option<String>,
 }
@@ -354,7 +361,24 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| internal(format!("internal error: the decision stopped: {e}")))
 }
 
-async fn decide(
+/// Decides one case.
+#[utoipa::path(
+    post,
+    path = "/v1/decide",
+    tag = "decide",
+    request_body(content = DecideRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The Decision (DESIGN §6)", body = crate::openapi::Decision),
+        (status = 400, description = "Malformed JSON, unknown fields, a facts error (naming its JSON path), an `as_of` that is not a date, an unknown `why_not` norm", body = crate::openapi::ErrorBody),
+        (status = 405, description = "Method not allowed", body = crate::openapi::ErrorBody),
+        (status = 408, description = "The request (its body included) was not answered in time", body = crate::openapi::ErrorBody),
+        (status = 413, description = "The body is over the limit", body = crate::openapi::ErrorBody),
+        (status = 415, description = "The Content-Type is not application/json", body = crate::openapi::ErrorBody),
+        (status = 422, description = "The case could not be evaluated (an overflow, conflicting definitions, …)", body = crate::openapi::ErrorBody),
+        (status = 503, description = "At the concurrency limit", body = crate::openapi::ErrorBody),
+    )
+)]
+pub(crate) async fn decide(
     State(s): State<Shared>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
@@ -380,7 +404,29 @@ async fn decide(
 
 /// A batch: a JSON array of requests, or JSONL (one request a line; blank lines skipped).
 /// The answer is JSONL in input order, each line a Decision or, in its place, `{"error": …}`.
-async fn batch(
+#[utoipa::path(
+    post,
+    path = "/v1/decide/batch",
+    tag = "decide",
+    request_body(
+        description = "A JSON array of requests, or JSONL (one request a line)",
+        content(
+            (Vec<DecideRequest> = "application/json"),
+            (String = "application/x-ndjson"),
+            (String = "application/jsonl"),
+        )
+    ),
+    responses(
+        (status = 200, description = "JSONL in input order: one Decision a line or, in a failing case's place, `{\"error\": …}`", body = String, content_type = "application/x-ndjson"),
+        (status = 400, description = "Malformed JSON (a JSON array), or a body that is not UTF-8", body = crate::openapi::ErrorBody),
+        (status = 405, description = "Method not allowed", body = crate::openapi::ErrorBody),
+        (status = 408, description = "Not answered in time", body = crate::openapi::ErrorBody),
+        (status = 413, description = "The body is over the limit", body = crate::openapi::ErrorBody),
+        (status = 415, description = "The Content-Type is not JSON or JSONL", body = crate::openapi::ErrorBody),
+        (status = 503, description = "At the concurrency limit", body = crate::openapi::ErrorBody),
+    )
+)]
+pub(crate) async fn batch(
     State(s): State<Shared>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
@@ -473,7 +519,19 @@ fn article_json(p: &Program, index: usize) -> Json {
     o
 }
 
-async fn law(State(s): State<Shared>) -> axum::Json<Json> {
+/// The law: name, versions with their periods, chapters, articles with their norm ids.
+#[utoipa::path(
+    get,
+    path = "/v1/law",
+    tag = "law",
+    responses(
+        (status = 200, description = "The law", body = crate::openapi::Law),
+        (status = 405, description = "Method not allowed", body = crate::openapi::ErrorBody),
+        (status = 408, description = "Not answered in time", body = crate::openapi::ErrorBody),
+        (status = 503, description = "At the concurrency limit", body = crate::openapi::ErrorBody),
+    )
+)]
+pub(crate) async fn law(State(s): State<Shared>) -> axum::Json<Json> {
     let p = s.engine.program();
     let versions: Vec<Json> = p
         .law
@@ -501,7 +559,20 @@ async fn law(State(s): State<Shared>) -> axum::Json<Json> {
 }
 
 /// Every version of article `n` (an article amended in time has several).
-async fn article(
+#[utoipa::path(
+    get,
+    path = "/v1/law/articles/{n}",
+    tag = "law",
+    params(("n" = String, Path, description = "The article's number", example = "66")),
+    responses(
+        (status = 200, description = "Every version of the article", body = crate::openapi::ArticleVersions),
+        (status = 404, description = "The law has no such article", body = crate::openapi::ErrorBody),
+        (status = 405, description = "Method not allowed", body = crate::openapi::ErrorBody),
+        (status = 408, description = "Not answered in time", body = crate::openapi::ErrorBody),
+        (status = 503, description = "At the concurrency limit", body = crate::openapi::ErrorBody),
+    )
+)]
+pub(crate) async fn article(
     State(s): State<Shared>,
     Path(n): Path<String>,
 ) -> Result<axum::Json<Json>, ApiError> {
@@ -527,11 +598,35 @@ async fn article(
     Ok(axum::Json(json!({"number": number, "versions": versions})))
 }
 
-async fn schema(State(s): State<Shared>) -> axum::Json<Json> {
+/// The JSON Schema (2020-12) of the facts the law expects.
+#[utoipa::path(
+    get,
+    path = "/v1/schema",
+    tag = "law",
+    responses(
+        (status = 200, description = "The facts' JSON Schema", body = Object),
+        (status = 405, description = "Method not allowed", body = crate::openapi::ErrorBody),
+        (status = 408, description = "Not answered in time", body = crate::openapi::ErrorBody),
+        (status = 503, description = "At the concurrency limit", body = crate::openapi::ErrorBody),
+    )
+)]
+pub(crate) async fn schema(State(s): State<Shared>) -> axum::Json<Json> {
     axum::Json(norm_runtime::schema::facts_schema(s.engine.program()))
 }
 
-async fn modules(State(s): State<Shared>) -> axum::Json<Json> {
+/// The data modules in force.
+#[utoipa::path(
+    get,
+    path = "/v1/modules",
+    tag = "modules",
+    responses(
+        (status = 200, description = "The installed modules", body = crate::openapi::Modules),
+        (status = 405, description = "Method not allowed", body = crate::openapi::ErrorBody),
+        (status = 408, description = "Not answered in time", body = crate::openapi::ErrorBody),
+        (status = 503, description = "At the concurrency limit", body = crate::openapi::ErrorBody),
+    )
+)]
+pub(crate) async fn modules(State(s): State<Shared>) -> axum::Json<Json> {
     let snapshot = s.engine.snapshot();
     let signers = s.signers.lock().map(|m| m.clone()).unwrap_or_default();
     let list: Vec<Json> = snapshot
@@ -554,9 +649,11 @@ async fn modules(State(s): State<Shared>) -> axum::Json<Json> {
     axum::Json(json!({"generation": snapshot.generation(), "modules": list}))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-struct InstallQuery {
+#[into_params(parameter_in = Query)]
+pub(crate) struct InstallQuery {
+    /// Install a version that is not newer than the one in force.
     #[serde(default)]
     allow_rollback: bool,
 }
@@ -617,7 +714,28 @@ fn module_error(e: &ModuleError) -> ApiError {
     }
 }
 
-async fn install(
+/// Installs a signed package (DESIGN §4); the decisions in flight finish on the old modules.
+#[utoipa::path(
+    put,
+    path = "/v1/modules",
+    tag = "modules",
+    params(InstallQuery),
+    request_body(description = "A signed package (`norm data sign`)", content = crate::openapi::Package, content_type = "application/octet-stream"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Installed", body = crate::openapi::Installed),
+        (status = 400, description = "A bad query", body = crate::openapi::ErrorBody),
+        (status = 401, description = "No bearer token", body = crate::openapi::ErrorBody),
+        (status = 403, description = "A wrong token, or installing is off (no --trust or no --token-file)", body = crate::openapi::ErrorBody),
+        (status = 409, description = "Not newer than the version in force (see `allow_rollback`)", body = crate::openapi::ErrorBody),
+        (status = 413, description = "The package is over the limit", body = crate::openapi::ErrorBody),
+        (status = 422, description = "Refused: unsigned, tampered, an untrusted key, or a module that does not fit the law", body = crate::openapi::ErrorBody),
+        (status = 405, description = "Method not allowed", body = crate::openapi::ErrorBody),
+        (status = 408, description = "Not answered in time", body = crate::openapi::ErrorBody),
+        (status = 503, description = "At the concurrency limit", body = crate::openapi::ErrorBody),
+    )
+)]
+pub(crate) async fn install(
     State(s): State<Shared>,
     headers: HeaderMap,
     query: Result<Query<InstallQuery>, axum::extract::rejection::QueryRejection>,
@@ -684,11 +802,32 @@ pub(crate) fn install_bytes(
     }
 }
 
-async fn healthz() -> axum::Json<Json> {
+/// Liveness: the process answers.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Alive", body = crate::openapi::Status),
+        (status = 405, description = "Method not allowed", body = crate::openapi::ErrorBody),
+    )
+)]
+pub(crate) async fn healthz() -> axum::Json<Json> {
     axum::Json(json!({"status": "ok"}))
 }
 
-async fn readyz(State(s): State<Shared>) -> Result<axum::Json<Json>, ApiError> {
+/// Readiness: serving (not starting, not shutting down).
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Ready", body = crate::openapi::Status),
+        (status = 405, description = "Method not allowed", body = crate::openapi::ErrorBody),
+        (status = 503, description = "Starting or shutting down", body = crate::openapi::ErrorBody),
+    )
+)]
+pub(crate) async fn readyz(State(s): State<Shared>) -> Result<axum::Json<Json>, ApiError> {
     if s.ready.load(Ordering::SeqCst) {
         Ok(axum::Json(json!({"status": "ready"})))
     } else {
@@ -700,7 +839,18 @@ async fn readyz(State(s): State<Shared>) -> Result<axum::Json<Json>, ApiError> {
     }
 }
 
-async fn metrics(State(s): State<Shared>) -> Response {
+/// Prometheus text: requests and latency by route and status, decisions, installs and
+/// refusals, the installed module versions.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Prometheus text format 0.0.4", body = String, content_type = "text/plain"),
+        (status = 405, description = "Method not allowed", body = crate::openapi::ErrorBody),
+    )
+)]
+pub(crate) async fn metrics(State(s): State<Shared>) -> Response {
     let snapshot = s.engine.snapshot();
     let modules: Vec<(String, String, String)> = snapshot
         .data()
@@ -728,4 +878,22 @@ async fn metrics(State(s): State<Shared>) -> Response {
         );
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+/// This document.
+#[utoipa::path(
+    get,
+    path = "/v1/openapi.json",
+    tag = "operations",
+    responses(
+        (status = 200, description = "The OpenAPI 3.1 document", body = Object),
+        (status = 405, description = "Method not allowed", body = crate::openapi::ErrorBody),
+    )
+)]
+pub(crate) async fn openapi_json(State(s): State<Shared>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        s.openapi.clone(),
+    )
+        .into_response()
 }

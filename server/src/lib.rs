@@ -14,6 +14,7 @@ mod api;
 mod declog;
 mod metrics;
 mod moddir;
+mod openapi;
 
 use norm_runtime::{Engine, EngineKind, EngineOptions, FsLoader, TrustStore};
 use std::net::SocketAddr;
@@ -114,6 +115,8 @@ pub(crate) struct AppState {
     pub log_seq: std::sync::atomic::AtomicU64,
     /// SHA-256 over the law's sources (each file's name and text), recorded with every decision.
     pub law_hash: String,
+    /// `/v1/openapi.json`, built once (the law, and so the facts' schema, never changes).
+    pub openapi: axum::body::Bytes,
 }
 
 /// A server bound to its address, not yet serving.
@@ -211,9 +214,21 @@ fn load(config: &Config) -> Result<AppState, StartError> {
         ),
         log_seq: std::sync::atomic::AtomicU64::new(0),
         law_hash: law_hash(&engine),
+        openapi: openapi_bytes(&engine),
         log,
         engine,
     })
+}
+
+/// The OpenAPI document, with the law's facts schema in it.
+fn openapi_bytes(engine: &Engine) -> axum::body::Bytes {
+    let p = engine.program();
+    let doc = openapi::document(
+        norm_runtime::schema::facts_schema(p),
+        &p.law.title,
+        &p.law.version,
+    );
+    axum::body::Bytes::from(serde_json::to_vec(&doc).unwrap_or_default())
 }
 
 /// SHA-256 over the law's source files, in load order: each file's name, a NUL, its text, a NUL.

@@ -917,3 +917,201 @@ fn modules_dir_needs_a_trust_store() {
         Err(e) => assert!(e.to_string().contains("needs --trust"), "{e}"),
     }
 }
+
+/// Every route the router serves, with its methods (a new route must be added here, and so
+/// to the OpenAPI document).
+const ROUTES: &[(&str, &[&str])] = &[
+    ("/v1/decide", &["post"]),
+    ("/v1/decide/batch", &["post"]),
+    ("/v1/law", &["get"]),
+    ("/v1/law/articles/{n}", &["get"]),
+    ("/v1/schema", &["get"]),
+    ("/v1/modules", &["get", "put"]),
+    ("/healthz", &["get"]),
+    ("/readyz", &["get"]),
+    ("/metrics", &["get"]),
+    ("/v1/openapi.json", &["get"]),
+];
+
+fn openapi() -> Json {
+    let r = get(plain(), "/v1/openapi.json");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.headers.contains("content-type: application/json"),
+        "{}",
+        r.headers
+    );
+    r.json()
+}
+
+/// A validator for the document's component `name` (its references resolve in the document).
+fn component_validator(doc: &Json, name: &str) -> jsonschema::Validator {
+    let schema = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$ref": format!("#/components/schemas/{name}"),
+        "components": doc["components"],
+    });
+    jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("schema {name}: {e}"))
+}
+
+fn assert_valid(v: &jsonschema::Validator, what: &str, instance: &Json) {
+    let errors: Vec<String> = v
+        .iter_errors(instance)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{what}: {errors:#?}");
+}
+
+#[test]
+fn openapi_documents_every_route() {
+    let doc = openapi();
+    let version = doc["openapi"].as_str().expect("openapi version");
+    assert!(version.starts_with("3.1."), "{version}");
+    let paths = doc["paths"].as_object().expect("paths");
+    for (path, methods) in ROUTES {
+        let item = paths
+            .get(*path)
+            .unwrap_or_else(|| panic!("{path} is not documented"));
+        for m in *methods {
+            let op = &item[*m];
+            assert!(op.is_object(), "{m} {path} is not documented");
+            let responses = op["responses"].as_object().expect("responses");
+            for code in ["200", "405"] {
+                assert!(responses.contains_key(code), "{m} {path}: no {code}");
+            }
+        }
+    }
+    // And nothing is documented that the router does not serve.
+    let served: Vec<&str> = ROUTES.iter().map(|(p, _)| *p).collect();
+    for (path, item) in paths {
+        assert!(
+            served.contains(&path.as_str()),
+            "{path} is documented, not served"
+        );
+        let methods = item.as_object().expect("path item");
+        for m in methods.keys() {
+            let listed = ROUTES
+                .iter()
+                .any(|(p, ms)| p == path && ms.contains(&m.as_str()));
+            assert!(listed, "{m} {path} is documented, not served");
+        }
+    }
+    // Each documented route answers (not the fallback's 404) on the server.
+    for (path, methods) in ROUTES {
+        let concrete = path.replace("{n}", "66");
+        for m in *methods {
+            let r = send(plain(), &m.to_ascii_uppercase(), &concrete, &[], b"");
+            assert!(
+                !(r.status == 404 && r.error_kind() == "not_found" && r.body.contains("no route")),
+                "{m} {path}: {}",
+                r.body
+            );
+        }
+    }
+    // The status codes where they occur.
+    let codes = |path: &str, m: &str| -> Vec<String> {
+        doc["paths"][path][m]["responses"]
+            .as_object()
+            .expect("responses")
+            .keys()
+            .cloned()
+            .collect()
+    };
+    for code in ["400", "405", "408", "413", "415", "503"] {
+        assert!(
+            codes("/v1/decide", "post").contains(&code.to_string()),
+            "decide: {code}"
+        );
+        assert!(
+            codes("/v1/decide/batch", "post").contains(&code.to_string()),
+            "batch: {code}"
+        );
+    }
+    for code in ["401", "403", "413"] {
+        assert!(
+            codes("/v1/modules", "put").contains(&code.to_string()),
+            "install: {code}"
+        );
+    }
+    assert!(codes("/v1/law/articles/{n}", "get").contains(&"404".to_string()));
+    assert!(codes("/readyz", "get").contains(&"503".to_string()));
+    // The bearer scheme, on PUT /v1/modules only.
+    let scheme = &doc["components"]["securitySchemes"]["bearer"];
+    assert_eq!(scheme["type"], "http", "{scheme}");
+    assert_eq!(
+        scheme["scheme"].as_str().map(str::to_ascii_lowercase),
+        Some("bearer".into())
+    );
+    assert_eq!(
+        doc["paths"]["/v1/modules"]["put"]["security"],
+        json!([{"bearer": []}])
+    );
+    assert!(doc["paths"]["/v1/decide"]["post"]["security"].is_null());
+}
+
+#[test]
+fn openapi_schemas_validate_real_answers() {
+    let doc = openapi();
+    // The request's facts are the law's own JSON Schema.
+    let schema = get(plain(), "/v1/schema").json();
+    let facts = &doc["components"]["schemas"]["DecideRequest"]["properties"]["facts"];
+    assert_eq!(
+        facts["properties"], schema["properties"],
+        "the facts' schema is embedded"
+    );
+    let request = component_validator(&doc, "DecideRequest");
+    let decision = component_validator(&doc, "Decision");
+    let error = component_validator(&doc, "ErrorBody");
+    // Every example that decides: its request and its Decision (with and without explain)
+    // fit the document; at least one must decide.
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("examples"))
+        .expect("examples")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    let mut decided = 0;
+    for f in &files {
+        let Ok(facts) = std::fs::read_to_string(f).map(|t| serde_json::from_str::<Json>(&t)) else {
+            continue;
+        };
+        let Ok(facts) = facts else { continue };
+        for explain in [false, true] {
+            let body = json!({"facts": facts, "as_of": "2026-12-01", "explain": explain});
+            let r = post_json(plain(), "/v1/decide", &body.to_string());
+            let what = format!("{} (explain: {explain})", f.display());
+            if r.status == 200 {
+                assert_valid(&request, &what, &body);
+                assert_valid(&decision, &what, &r.json());
+                decided += 1;
+            } else {
+                assert_valid(&error, &what, &r.json());
+            }
+        }
+    }
+    assert!(decided > 0, "no example decides");
+    // Errors, and the other answers.
+    let r = post_json(plain(), "/v1/decide", "{\"facts\": 1, \"bogus\": true}");
+    assert_eq!(r.status, 400);
+    assert_valid(&error, "a 400", &r.json());
+    assert_valid(
+        &component_validator(&doc, "Law"),
+        "/v1/law",
+        &get(plain(), "/v1/law").json(),
+    );
+    assert_valid(
+        &component_validator(&doc, "ArticleVersions"),
+        "/v1/law/articles/66",
+        &get(plain(), "/v1/law/articles/66").json(),
+    );
+    assert_valid(
+        &component_validator(&doc, "Modules"),
+        "/v1/modules",
+        &get(trusted().addr, "/v1/modules").json(),
+    );
+    assert_valid(
+        &component_validator(&doc, "Status"),
+        "/healthz",
+        &get(plain(), "/healthz").json(),
+    );
+}
