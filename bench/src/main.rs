@@ -6,6 +6,7 @@ mod cedar_slice;
 mod hand;
 mod modules;
 mod rego_slice;
+mod serve;
 
 use norm_compiler::date::Date;
 use norm_compiler::driver;
@@ -207,6 +208,10 @@ fn main() {
     let root = root();
     // Issue 13's rows alone: BENCH_ONLY=install or BENCH_ONLY=diff.
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    if only == "serve" {
+        modules::print("norm serve under load (issue 14)", &[serve::serve(&root)]);
+        return;
+    }
     if matches!(only.as_str(), "install" | "diff" | "modules") {
         let mut figures = Vec::new();
         if only != "diff" {
@@ -763,6 +768,20 @@ fn main() {
     if !data_figures.is_empty() {
         modules::print("data modules (issue 13)", &data_figures);
     }
+    // ---- Issue 14: norm serve under load (needs the release binary). ----
+    let serve_figures = if only.is_empty() && root.join("target/release/norm").is_file() {
+        Some(serve::serve(&root))
+    } else {
+        if only.is_empty() {
+            println!(
+                "\nnorm serve under load: not measured: target/release/norm is missing (cargo build --release -p norm-cli)"
+            );
+        }
+        None
+    };
+    if let Some(f) = &serve_figures {
+        modules::print("norm serve under load (issue 14)", std::slice::from_ref(f));
+    }
 
     println!("\n== targets (issue 3 / DESIGN §7) ==");
     let fastest_rego = by("regorus 0.14.1 interpreter").min(by("regorus 0.14.1 RVM"));
@@ -846,6 +865,14 @@ fn main() {
             bad.to_string(),
             "0",
             bad == 0,
+        );
+    }
+    if let Some((failed, torn)) = serve_figures.as_ref().and_then(|f| f.serve) {
+        target(
+            "norm serve: failed requests, torn decisions during 1,000 PUTs",
+            format!("{failed}, {torn}"),
+            "0, 0",
+            failed + torn == 0,
         );
     }
 }

@@ -48,7 +48,7 @@ fn fmt_us(s: f64) -> String {
 
 /// A stdlib module's source under another version, effective 2026-06-01: its header line
 /// rewritten, its content as the stdlib has it (so the benchmark follows the stdlib's schemas).
-fn reversion(source: &str, name: &str, k: usize) -> String {
+pub(crate) fn reversion(source: &str, name: &str, k: usize) -> String {
     let mut out = String::new();
     let mut done = false;
     for line in source.lines() {
@@ -73,6 +73,8 @@ pub struct Figures {
     pub rows: Vec<(String, String, String)>,
     /// Median time to the swap of an install (seconds), and failed + torn decisions.
     pub install: Option<(f64, u64)>,
+    /// `norm serve` under load during 1,000 installs: failed requests, torn decisions.
+    pub serve: Option<(u64, u64)>,
 }
 
 pub fn install(root: &Path) -> Figures {
@@ -353,6 +355,7 @@ pub fn install(root: &Path) -> Figures {
     Figures {
         rows,
         install: Some((quiet_median, failed + torn)),
+        serve: None,
     }
 }
 
@@ -428,6 +431,7 @@ pub fn diff(root: &Path) -> Figures {
             ),
         )],
         install: None,
+        serve: None,
     }
 }
 
