@@ -231,3 +231,64 @@ fn ir_listing_snapshot() {
     };
     insta::assert_snapshot!("ir_registry", program.to_string());
 }
+
+/// The facts errors of `json` against the stdlib's MAIL, one per line.
+fn mail_error(json: &str) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let c = norm_compiler::driver::compile_law(
+        &norm_runtime::engine::FsLoader,
+        &[root.join("stdlib/mail")],
+        None,
+    );
+    let Some(program) = c.program else {
+        return render(&c.db, &c.diagnostics);
+    };
+    match norm_runtime::facts::parse_facts_text(&program, json) {
+        Ok(_) => "no error".into(),
+        Err(errors) => errors
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\n"),
+    }
+}
+
+#[test]
+fn facts_errors_in_a_case_of_the_mail() {
+    let cases = [
+        (
+            "mail_event_names_no_party",
+            r#"{"parties": [{"id": "acme"}], "systems": [{"id": "chat", "providers": ["acme"], "activity_in_prc": true}], "events": [{"kind": "registry_filing", "date": "2026-03-01", "party": "acmee", "system": "chat"}]}"#,
+        ),
+        (
+            "mail_two_parties_one_id",
+            r#"{"parties": [{"id": "acme"}, {"id": "acme", "kind": "natural_person"}], "systems": [{"id": "chat", "providers": ["acme"], "activity_in_prc": true}]}"#,
+        ),
+        (
+            "mail_model_derived_from_itself",
+            r#"{"parties": [{"id": "acme"}], "systems": [{"id": "m", "developers": ["acme"], "activity_in_prc": true, "derived_from": "m2"}, {"id": "m2", "developers": ["acme"], "activity_in_prc": true, "derived_from": "m"}]}"#,
+        ),
+        (
+            "mail_subject_and_its_list",
+            r#"{"actor": {"id": "a"}, "parties": [{"id": "b"}], "system": {"id": "s", "activity_in_prc": true}}"#,
+        ),
+        (
+            "mail_negative_count",
+            r#"{"actor": {"id": "a"}, "system": {"id": "s", "providers": ["a"], "activity_in_prc": true, "registered_users": -5}}"#,
+        ),
+        (
+            "mail_event_without_a_date",
+            r#"{"actor": {"id": "a"}, "system": {"id": "s", "activity_in_prc": true}, "events": [{"kind": "licence_granted", "party": "a"}]}"#,
+        ),
+        (
+            "mail_one_party_one_system",
+            r#"{"actor": {"id": "a"}, "system": {"id": "s", "providers": ["a"], "activity_in_prc": true}}"#,
+        ),
+    ];
+    for (name, json) in cases {
+        insta::assert_snapshot!(
+            name,
+            format!("----- FACTS\n{json}\n----- ERRORS\n{}", mail_error(json))
+        );
+    }
+}

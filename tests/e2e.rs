@@ -386,15 +386,18 @@ fn expr_and_schema() {
     let o = norm(&["schema", "stdlib/mail"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let s = json(&o);
+    assert!(
+        s["properties"]["actor"]["properties"]["previous_year_revenue"]["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("not negative")),
+        "{s}"
+    );
     assert_eq!(
-        s["properties"]["actor"]["properties"]["registered_users"]["type"],
+        s["properties"]["systems"]["items"]["properties"]["registered_users"]["type"],
         "integer"
     );
-    assert!(
-        s["required"]
-            .as_array()
-            .is_some_and(|r| r.iter().any(|x| x == "actor"))
-    );
+    // One party and one system may be given as `actor` and `system`, or as the lists.
+    assert_eq!(s["allOf"][0]["oneOf"][0]["required"][0], "parties", "{s}");
 }
 
 #[test]
@@ -403,7 +406,7 @@ fn why_not_names_the_failed_condition_and_the_change() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(
         stdout(&o)
-            .contains("`actor.registered_users` would need to exceed 1,000,000; it is 50,000"),
+            .contains("`system.registered_users` would need to exceed 1,000,000; it is 50,000"),
         "{}",
         stdout(&o)
     );
@@ -890,10 +893,9 @@ fn a_reader_that_stops_early_is_not_an_error() {
 
 /// A registry case whose ten working days run past the calendar's last year (2026).
 const DECEMBER_REGISTRY: &str = r#"{
-  "actor": {"is_provider": true, "registered_users": 50000, "registry_conditions_met_on": "2026-12-22"},
-  "system": {"category": "general_chatbot", "activity_in_prc": true, "generative": true},
-  "research": {"scientific_purpose": false},
-  "violation": {"violates_law": false}
+  "actor": {"id": "p"},
+  "system": {"id": "s", "providers": ["p"], "registered_users": 50000, "registry_conditions_met_on": "2026-12-22",
+             "category": "general_chatbot", "activity_in_prc": true, "generative": true}
 }"#;
 
 #[test]
@@ -1199,7 +1201,7 @@ fn diagnostics_show_the_fact_you_need() {
     // "an Actor", not "a Actor".
     let facts = write(
         &tmp.path().join("f.json"),
-        r#"{"actor": 3, "system": {}, "research": {}, "violation": {}}"#,
+        r#"{"actor": 3, "system": {"id": "s", "activity_in_prc": true}}"#,
     );
     let o = norm(&[
         "eval",
@@ -1210,7 +1212,7 @@ fn diagnostics_show_the_fact_you_need() {
         "2026-12-01",
     ]);
     assert!(
-        stderr(&o).contains("expected an object (Actor)"),
+        stderr(&o).contains("expected an object (Party)"),
         "{}",
         stderr(&o)
     );
@@ -1312,7 +1314,7 @@ fn findings_are_reported_with_their_citations() {
     let explained = json(&o);
     let exempt = find(&explained, "research_exempt").unwrap_or_default();
     assert_eq!(
-        exempt["rests_on"]["research.scientific_purpose"], true,
+        exempt["rests_on"]["system.research.scientific_purpose"], true,
         "{exempt}"
     );
     assert!(

@@ -58,10 +58,18 @@ fn the_schema_and_the_facts_reader_agree() {
         v
     };
     let mut without = chatbot.clone();
-    without["actor"]
+    without["system"]
         .as_object_mut()
         .unwrap()
-        .remove("registered_users");
+        .remove("activity_in_prc");
+    // The same case as lists of one party and one system, and with both forms at once.
+    let mut lists = json!({});
+    lists["parties"] = json!([chatbot["actor"].clone()]);
+    lists["systems"] = json!([chatbot["system"].clone()]);
+    let mut both = chatbot.clone();
+    both["parties"] = json!([chatbot["actor"].clone()]);
+    let mut no_party = lists.clone();
+    no_party["parties"] = json!([]);
     cases.extend([
         (
             "$schema at the top".to_string(),
@@ -69,7 +77,7 @@ fn the_schema_and_the_facts_reader_agree() {
         ),
         (
             "negative count".into(),
-            with(&["actor", "registered_users"], json!(-1)),
+            with(&["system", "registered_users"], json!(-1)),
         ),
         (
             "negative amount".into(),
@@ -84,20 +92,20 @@ fn the_schema_and_the_facts_reader_agree() {
         ),
         (
             "unknown field".into(),
-            with(&["actor", "registerd_users"], json!(3)),
+            with(&["system", "registerd_users"], json!(3)),
         ),
         ("unknown fact".into(), with(&["actr"], json!({}))),
         (
             "not a date".into(),
             with(
-                &["actor", "registry_conditions_met_on"],
+                &["system", "registry_conditions_met_on"],
                 json!("1 December"),
             ),
         ),
         (
             "a date".into(),
             with(
-                &["actor", "registry_conditions_met_on"],
+                &["system", "registry_conditions_met_on"],
                 json!("2026-12-01"),
             ),
         ),
@@ -110,6 +118,20 @@ fn the_schema_and_the_facts_reader_agree() {
             with(&["system", "activity_in_prc"], json!("yes")),
         ),
         ("missing required field".into(), without),
+        ("parties and systems as lists".into(), lists),
+        ("a subject and its list".into(), both),
+        ("no party".into(), no_party),
+        (
+            "an event".into(),
+            with(
+                &["events"],
+                json!([{"kind": "registry_filing", "date": "2026-03-01", "party": "a", "system": "s", "number": "X-1"}]),
+            ),
+        ),
+        (
+            "an event of no known kind".into(),
+            with(&["events"], json!([{"kind": "filed", "date": "2026-03-01", "party": "a"}])),
+        ),
         ("an array for the facts".into(), json!([1, 2])),
     ]);
     let mut disagree = Vec::new();

@@ -612,6 +612,7 @@ impl Builder<'_, '_> {
                     self.expr(e, Some(Ty::Date))
                 }
                 ClauseKind::Violated(e) => self.expr(e, Some(Ty::Bool)),
+                ClauseKind::Counterparty(e) => self.expr(e, None),
                 ClauseKind::Fine { min, max } => {
                     self.expr(min, Some(Ty::Money));
                     self.expr(max, Some(Ty::Money));
@@ -675,7 +676,7 @@ impl Builder<'_, '_> {
                         .map(|f| f.ty.clone());
                     self.expr(value, want);
                 }
-                TestStmtKind::ExpectNorm { id, .. } | TestStmtKind::ExpectNoNorm(id) => {
+                TestStmtKind::ExpectNorm { id, .. } | TestStmtKind::ExpectNoNorm(id, _) => {
                     if let Some(s) = self.find_global(SymbolKind::Norm, &id.node) {
                         self.refer(s, id.span);
                     }

@@ -29,6 +29,10 @@ pub struct Program {
     /// Norms in decision order: each after every norm that may defeat it.
     pub norm_order: Vec<u32>,
     pub tests: Vec<Test>,
+    /// The subject facts, in declaration order (the first names the party a norm binds, the
+    /// second the system it concerns); empty: one decision for the whole case.
+    pub subjects: Vec<u32>,
+    pub reach: Reach,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -87,7 +91,31 @@ pub struct Fact {
     pub name: String,
     pub ty: Ty,
     pub doc: Vec<String>,
+    /// A subject (`fact actor: Party in parties`): not given by a case, but bound in turn to
+    /// each element of another fact, the case decided for each.
+    pub subject: Option<Subject>,
     pub span: Span,
+}
+
+/// What a subject fact ranges over.
+#[derive(Clone, Debug)]
+pub struct Subject {
+    /// The fact (a `list<T>`) whose elements the subject takes in turn.
+    pub collection: u32,
+    /// Only the combinations of subjects where this holds (it reads facts only).
+    pub filter: Option<Expr>,
+}
+
+/// Which subjects an expression, definition or norm depends on: bit `k` for the `k`-th subject
+/// (0: the party, 1: the system). A norm that does not depend on the system is decided once
+/// per party; one that depends on no subject, once per case.
+pub type Reads = u8;
+
+/// What every definition and norm depends on, in subjects ([`Reads`]).
+#[derive(Clone, Debug, Default)]
+pub struct Reach {
+    pub defs: Vec<Reads>,
+    pub norms: Vec<Reads>,
 }
 
 #[derive(Clone, Debug)]
@@ -109,6 +137,10 @@ pub struct Def {
     /// while its article version is in force (the definition's name reads, through a
     /// dispatching definition, the version in force on the decision's date).
     pub versioned: bool,
+    /// A definition whose value may be absent (a first or last date over events, an optional
+    /// field): not decided on its own, but expanded where it is read (`check::inline`), so that
+    /// a `due` or `done` reading it is unknown rather than an error.
+    pub inline: bool,
     pub doc: Vec<String>,
     /// A finding (`finding NAME …`): a legal characterisation, reported in the Decision with
     /// its citation and whether it holds.
@@ -152,6 +184,8 @@ pub struct Norm {
     pub violated: Option<Expr>,
     /// The end of a retention period.
     pub keep_until: Option<Expr>,
+    /// The other party or parties the duty concerns, by id (`text` or a set or list of it).
+    pub counterparty: Option<Expr>,
     pub fine: Option<(Expr, Expr)>,
     pub text: String,
     pub tags: Vec<String>,
@@ -262,6 +296,9 @@ pub enum Expect {
         status: Option<Status>,
         /// With `due DATE`: its due date.
         due: Option<Date>,
+        /// With `party "ID"`: the party it binds; with `on "ID"`: the system it concerns.
+        party: Option<String>,
+        system: Option<String>,
         span: Span,
     },
     /// A boolean expression over facts and definitions holds.
@@ -329,6 +366,9 @@ pub enum Builtin {
     Months,
     Years,
     WorkingDays,
+    /// `present(x.f)`: whether the case gives the optional field `f` (its one argument is always
+    /// a field access of an optional field).
+    Present,
 }
 
 /// The functions a rule may call, by name (for "did you mean" and completion).
@@ -341,6 +381,7 @@ pub const BUILTIN_FUNCTIONS: &[&str] = &[
     "years",
     "working_days",
     "period_end",
+    "present",
 ];
 
 impl Builtin {
@@ -353,6 +394,7 @@ impl Builtin {
             Builtin::Months => "months",
             Builtin::Years => "years",
             Builtin::WorkingDays => "working_days",
+            Builtin::Present => "present",
         }
     }
 }
@@ -835,5 +877,93 @@ impl fmt::Display for Program {
             writeln!(f)?;
         }
         Ok(())
+    }
+}
+
+impl Program {
+    /// The subject a fact is (its position among the subjects), if it is one.
+    pub fn subject_of(&self, fact: u32) -> Option<usize> {
+        self.subjects.iter().position(|&f| f == fact)
+    }
+
+    /// The subjects an expression reads, directly or through the definitions it names
+    /// (`defs`: what each definition reads, for those computed so far).
+    pub fn expr_reads(&self, e: &Expr, defs: &[Reads]) -> Reads {
+        let mut r: Reads = 0;
+        e.visit(&mut |x| match &x.kind {
+            ExprKind::Fact(i) => {
+                if let Some(k) = self.subject_of(*i) {
+                    r |= 1 << k.min(7);
+                }
+            }
+            ExprKind::Def(d) => r |= defs.get(*d as usize).copied().unwrap_or(0),
+            _ => {}
+        });
+        r
+    }
+
+    /// What every definition and norm depends on ([`Reach`]). A norm depends on what its
+    /// clauses read and on what every norm that may defeat it depends on: whether it applies
+    /// can change with those.
+    pub fn compute_reach(&self) -> Reach {
+        let mut defs: Vec<Reads> = vec![0; self.defs.len()];
+        for &i in &self.def_order {
+            let Some(d) = self.defs.get(i as usize) else {
+                continue;
+            };
+            let mut r = d.base.as_ref().map_or(0, |b| self.expr_reads(b, &defs));
+            for x in &d.exceptions {
+                r |= self.expr_reads(&x.when, &defs) | self.expr_reads(&x.value, &defs);
+            }
+            if let Some(slot) = defs.get_mut(i as usize) {
+                *slot = r;
+            }
+        }
+        // A finding reported only where its guard holds depends on the guard too.
+        let guarded: Vec<Reads> = self
+            .defs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let own = defs.get(i).copied().unwrap_or(0);
+                match d.finding.and_then(|f| f.when) {
+                    Some(g) => own | defs.get(g as usize).copied().unwrap_or(0),
+                    None => own,
+                }
+            })
+            .collect();
+        let mut norms: Vec<Reads> = vec![0; self.norms.len()];
+        for &i in &self.norm_order {
+            let Some(n) = self.norms.get(i as usize) else {
+                continue;
+            };
+            let mut r: Reads = 0;
+            for e in [
+                &n.when,
+                &n.due,
+                &n.done,
+                &n.violated,
+                &n.keep_until,
+                &n.counterparty,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                r |= self.expr_reads(e, &defs);
+            }
+            if let Some((lo, hi)) = &n.fine {
+                r |= self.expr_reads(lo, &defs) | self.expr_reads(hi, &defs);
+            }
+            for d in &n.defeaters {
+                r |= norms.get(*d as usize).copied().unwrap_or(0);
+            }
+            if let Some(slot) = norms.get_mut(i as usize) {
+                *slot = r;
+            }
+        }
+        Reach {
+            defs: guarded,
+            norms,
+        }
     }
 }

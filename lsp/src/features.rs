@@ -195,7 +195,7 @@ fn doc_markdown(doc: &[String]) -> String {
 }
 
 fn field_line(program: &Program, f: &norm_compiler::value::FieldDef, owner: &str) -> String {
-    let mut s = format!("{owner}.{}: {}", f.name, program.types.show(&f.ty));
+    let mut s = format!("{owner}.{}: {}", f.name, declared_type(program, f));
     if f.optional {
         s.push('?');
     }
@@ -203,6 +203,34 @@ fn field_line(program: &Program, f: &norm_compiler::value::FieldDef, owner: &str
         s.push_str(&format!(" = {}", program.types.show_value(d)));
     }
     s
+}
+
+/// A field's type as declared: `count`, `amount`, `ref<S>` and `code<SCHEMA>` where the
+/// field is one (their values are `int`, `money` and `text`).
+fn declared_type(program: &Program, f: &norm_compiler::value::FieldDef) -> String {
+    let shown = program.types.show(&f.ty);
+    let named = if let Some(target) = f.refers {
+        let name = program
+            .types
+            .struct_def(target)
+            .map(|s| s.name.clone())
+            .unwrap_or_default();
+        shown.replace("text", &format!("ref<{name}>"))
+    } else if let Some((schema, _)) = f.vocabulary {
+        let name = program
+            .schemas
+            .get(schema as usize)
+            .map(|s| s.name.clone())
+            .unwrap_or_default();
+        shown.replace("text", &format!("code<{name}>"))
+    } else {
+        shown
+    };
+    if f.non_negative {
+        named.replace("int", "count").replace("money", "amount")
+    } else {
+        named
+    }
 }
 
 /// What hover shows for a symbol; `at` is where the cursor is (a declaration picks its own
@@ -240,7 +268,18 @@ pub fn symbol_markdown(a: &Analysis, sym_id: usize, at: Option<Span>) -> Option<
                 .facts
                 .iter()
                 .find(|f| f.name == sym.name)
-                .map(|f| p.types.show(&f.ty))
+                .map(|f| {
+                    let ty = p.types.show(&f.ty);
+                    // A subject: the case is decided for each element of its collection.
+                    match f
+                        .subject
+                        .as_ref()
+                        .and_then(|s| p.facts.get(s.collection as usize))
+                    {
+                        Some(c) => format!("{ty} in {}", c.name),
+                        None => ty,
+                    }
+                })
                 .unwrap_or_else(|| "unknown".into());
             format!(
                 "{}{}",
@@ -686,7 +725,7 @@ fn item_symbol(a: &Analysis, item: &ast::Item) -> Option<lsp::DocumentSymbol> {
             number.span,
             Vec::new(),
         ),
-        ItemKind::Fact { name, ty } => doc_symbol(
+        ItemKind::Fact { name, ty, .. } => doc_symbol(
             a,
             name.node.clone(),
             Some(norm_compiler::syntax::format::type_str(ty)),

@@ -336,8 +336,12 @@ fn stdlib_diagnostics_hover_and_cross_file_updates() {
     );
     assert!(h.contains("Article 66"), "{h}");
     // On a field: its type and documentation.
-    let h = hover_text(&mut c, &providers, find(&text, "actor.registered_us|ers >"));
-    assert!(h.contains("Actor.registered_users: int"), "{h}");
+    let h = hover_text(
+        &mut c,
+        &providers,
+        find(&text, "system.registered_us|ers >"),
+    );
+    assert!(h.contains("AiSystem.registered_users: count"), "{h}");
     // On a definition: its type and its definition.
     let h = hover_text(
         &mut c,
@@ -345,12 +349,12 @@ fn stdlib_diagnostics_hover_and_cross_file_updates() {
         find(&text, "when registry_cand|idate and national_tier"),
     );
     assert!(h.contains("def registry_candidate: bool"), "{h}");
-    assert!(h.contains("in_scope and actor.is_provider"), "{h}");
+    assert!(h.contains("in_scope and ai_provider"), "{h}");
 
     // Go to definition across files.
     let r = c.request(
         "textDocument/definition",
-        json!({"textDocument": {"uri": providers}, "position": find(&text, "actor.registered_us|ers >")}),
+        json!({"textDocument": {"uri": providers}, "position": find(&text, "system.registered_us|ers >")}),
     );
     assert!(
         r["result"]["uri"].as_str().unwrap().ends_with("types.norm"),
@@ -428,10 +432,10 @@ fn stdlib_diagnostics_hover_and_cross_file_updates() {
     );
     assert_eq!(r["result"], json!([]), "{r}");
 
-    // Completion after `actor.`: the fields of Actor.
+    // Completion after `system.`: the fields of AiSystem (the relations among them).
     let r = c.request(
         "textDocument/completion",
-        json!({"textDocument": {"uri": providers}, "position": find(&text, "actor.|registered_users >")}),
+        json!({"textDocument": {"uri": providers}, "position": find(&text, "system.|registered_users >")}),
     );
     let labels: Vec<&str> = r["result"]
         .as_array()
@@ -439,7 +443,8 @@ fn stdlib_diagnostics_hover_and_cross_file_updates() {
         .iter()
         .filter_map(|i| i["label"].as_str())
         .collect();
-    assert!(labels.contains(&"is_provider"), "{labels:?}");
+    assert!(labels.contains(&"providers"), "{labels:?}");
+    assert!(labels.contains(&"registered_users"), "{labels:?}");
 
     // Semantic tokens, folding and inlay hints answer on a real file.
     for (method, extra) in [

@@ -29,11 +29,68 @@ pub struct Decision {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<FindingOut>,
     pub values: serde_json::Map<String, Json>,
+    /// A case decided for several parties or systems: the values of the definitions that
+    /// depend on the party or the system, for each (`values` holds those that do not).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub subjects: Vec<SubjectValues>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explanation: Option<Vec<Explanation>>,
     /// With `--why-not ID`: why that norm does not apply.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub why_not: Option<crate::why::WhyNot>,
+}
+
+/// The values a case's definitions take for one party (and system).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SubjectValues {
+    pub party: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
+    pub values: serde_json::Map<String, Json>,
+}
+
+/// Whom one evaluation of a case decides for (DESIGN §3.1): with subjects, the case is
+/// evaluated once per party and system it develops, provides or uses; each evaluation reports
+/// the norms that depend on what it binds, and each norm names the party (and system).
+#[derive(Clone, Debug)]
+pub struct Who {
+    pub party: Option<String>,
+    pub system: Option<String>,
+    /// The subjects this evaluation binds for real ([`norm_compiler::ir::Reads`] bits): a party
+    /// with no system of its own is evaluated for its party-level norms only.
+    pub decides: norm_compiler::ir::Reads,
+    /// The case's first evaluation: it reports what depends on no subject.
+    pub first: bool,
+    /// The party's first evaluation: it reports what depends on the party only.
+    pub first_of_party: bool,
+}
+
+impl Who {
+    /// A law without subjects: one evaluation decides the whole case.
+    pub fn whole_case() -> Who {
+        Who {
+            party: None,
+            system: None,
+            decides: norm_compiler::ir::Reads::MAX,
+            first: true,
+            first_of_party: true,
+        }
+    }
+
+    /// Whether what depends on the subjects `reads` is reported from this evaluation, and for
+    /// which party and system.
+    pub fn reports(
+        &self,
+        reads: norm_compiler::ir::Reads,
+    ) -> Option<(Option<String>, Option<String>)> {
+        if reads & 2 != 0 {
+            (self.decides & 2 != 0).then(|| (self.party.clone(), self.system.clone()))
+        } else if reads & 1 != 0 {
+            self.first_of_party.then(|| (self.party.clone(), None))
+        } else {
+            self.first.then_some((None, None))
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -79,6 +136,15 @@ pub struct NormOut {
     pub item: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub addressee: Option<String>,
+    /// The party the norm binds (its id in the case), where the law decides it per party.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub party: Option<String>,
+    /// The system it concerns, where it depends on one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
+    /// The other parties the duty concerns (to notify, to cooperate with), by id.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub counterparties: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub authority: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -109,6 +175,10 @@ pub struct PenaltyOut {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub addressee: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub party: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub authority: Option<String>,
     pub min: Json,
     pub max: Json,
@@ -138,6 +208,10 @@ pub struct FindingOut {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub item: Option<u32>,
     pub holds: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub party: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
     /// What the finding means, from its documentation.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub meaning: String,
@@ -149,6 +223,10 @@ pub struct FindingOut {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ConflictOut {
     pub norms: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub party: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
     pub articles: Vec<String>,
     pub message: String,
 }
@@ -158,6 +236,10 @@ pub struct Explanation {
     pub norm: String,
     pub kind: &'static str,
     pub article: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub party: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub article_title: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -244,6 +326,8 @@ pub struct Decided {
     pub keep_until: Vec<Option<Value>>,
     /// Per penalty that applies: its minimum and maximum fine.
     pub fines: Vec<Option<(Value, Value)>>,
+    /// Per norm that applies: the other parties it concerns (`counterparty`).
+    pub counterparties: Vec<Option<Value>>,
     /// Per definition: its value.
     pub defs: Vec<Option<Value>>,
 }
@@ -397,6 +481,7 @@ fn evaluate_in<'p>(
     let mut env = Env::with_modules(program, facts, &selected);
     env.as_of = Some(as_of);
     env.eval_defs()?;
+    absent_defs(program, &mut env)?;
     let n = program.norms.len();
     let mut applicable = vec![false; n];
     let mut applies = vec![false; n];
@@ -452,7 +537,12 @@ pub fn decide(
     let selected = select_data(program, modules, as_of);
     let mut decision = build(program, &selected, as_of, &decided);
     if explain {
-        decision.explanation = Some(explain_all(program, &mut out, &selected)?);
+        decision.explanation = Some(explain_all(
+            program,
+            &mut out,
+            &selected,
+            &Who::whole_case(),
+        )?);
         explain_findings(program, &mut out, &selected, &mut decision.findings)?;
     }
     Ok(decision)
@@ -468,6 +558,7 @@ pub fn finish(program: &Program, out: &mut Outcome<'_>) -> Result<Decided, EvalE
     let mut violated = vec![false; n];
     let mut keep_until = vec![None; n];
     let mut fines = vec![None; n];
+    let counterparties = counterparties(program, &mut out.env, &out.applies)?;
     for i in decision_order(program) {
         let Some(norm) = program.norms.get(i) else {
             continue;
@@ -542,17 +633,97 @@ pub fn finish(program: &Program, out: &mut Outcome<'_>) -> Result<Decided, EvalE
         violated,
         keep_until,
         fines,
+        counterparties,
         defs: out.env.defs.clone(),
     })
 }
 
-/// The Decision (without explanation) from what an engine computed.
+/// The values of the definitions that may be absent (`Def::inline`: expanded where they are
+/// read, never decided on their own), for the Decision's `values`: each where it can be
+/// computed, none where it cannot. Both engines report them through this function.
+pub fn absent_defs(program: &Program, env: &mut Env<'_>) -> Result<(), EvalError> {
+    for (i, d) in program.defs.iter().enumerate() {
+        let Some(base) = d.base.as_ref().filter(|_| d.inline) else {
+            continue;
+        };
+        // Only reported, never read by a rule: where it cannot be computed (a value the case
+        // does not give, a date out of range), it has no value, and the decision stands.
+        let v = env.eval(base).ok();
+        if let Some(slot) = env.defs.get_mut(i) {
+            *slot = v;
+        }
+    }
+    Ok(())
+}
+
+/// Per norm that applies and names a `counterparty`: its value (absent when it reads a value
+/// the case does not give). Both engines use this: the ids are read from the case as the
+/// definitions' values (`env.defs`) say.
+pub fn counterparties(
+    program: &Program,
+    env: &mut Env<'_>,
+    applies: &[bool],
+) -> Result<Vec<Option<Value>>, EvalError> {
+    let mut out = vec![None; program.norms.len()];
+    for (i, n) in program.norms.iter().enumerate() {
+        let Some(e) = &n.counterparty else { continue };
+        if applies.get(i) != Some(&true) {
+            continue;
+        }
+        let v = match env.eval(e) {
+            Ok(v) => Some(v),
+            Err(err) if err.kind == crate::interp::EvalErrorKind::MissingFact => None,
+            Err(err) => return Err(err),
+        };
+        if let Some(slot) = out.get_mut(i) {
+            *slot = v;
+        }
+    }
+    Ok(out)
+}
+
+/// The ids a counterparty value names, in order, each once.
+fn ids_of(v: Option<&Option<Value>>) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    let mut push = |t: &str| {
+        if !ids.iter().any(|x| x == t) {
+            ids.push(t.to_string());
+        }
+    };
+    match v {
+        Some(Some(Value::Text(t))) => push(t),
+        Some(Some(Value::Set(xs) | Value::List(xs))) => {
+            for x in xs.iter() {
+                if let Value::Text(t) = x {
+                    push(t);
+                }
+            }
+        }
+        _ => {}
+    }
+    ids
+}
+
+/// The Decision (without explanation) from what an engine computed, for a case decided once.
 pub fn build(
     program: &Program,
     selected: &[Option<&DataModule>],
     as_of: Date,
     d: &Decided,
 ) -> Decision {
+    build_for(program, selected, as_of, d, &Who::whole_case())
+}
+
+/// What one evaluation of the case reports ([`Who::reports`]), each entry naming its party
+/// and system.
+pub fn build_for(
+    program: &Program,
+    selected: &[Option<&DataModule>],
+    as_of: Date,
+    d: &Decided,
+    who: &Who,
+) -> Decision {
+    let norm_reach = |i: usize| program.reach.norms.get(i).copied().unwrap_or(0);
     let role = |i: Option<u32>| {
         i.and_then(|i| program.roles.get(i as usize))
             .map(|r| r.name.clone())
@@ -579,8 +750,9 @@ pub fn build(
         penalties: Vec::new(),
         warnings: Vec::new(),
         conflicts: Vec::new(),
-        findings: findings(program, d),
+        findings: findings(program, d, who),
         values: serde_json::Map::new(),
+        subjects: Vec::new(),
         explanation: None,
         why_not: None,
     };
@@ -591,6 +763,9 @@ pub fn build(
         if d.applies.get(i) != Some(&true) {
             continue;
         }
+        let Some((party, system)) = who.reports(norm_reach(i)) else {
+            continue;
+        };
         let article = article_number(program, n);
         match n.kind {
             NormKind::Penalty => {
@@ -606,6 +781,8 @@ pub fn build(
                     article,
                     paragraph: n.paragraph,
                     addressee: role(n.addressee),
+                    party,
+                    system,
                     authority: authority(n.authority),
                     min: money(min),
                     max: money(max),
@@ -638,6 +815,9 @@ pub fn build(
                     paragraph: n.paragraph,
                     item: n.item,
                     addressee: role(n.addressee),
+                    party,
+                    system,
+                    counterparties: ids_of(d.counterparties.get(i)),
                     authority: authority(n.authority),
                     due: d.due.get(i).cloned().flatten().map(|v| v.to_string()),
                     due_unknown: d.due_unknown.get(i).cloned().flatten().map(|g| g.message),
@@ -655,8 +835,14 @@ pub fn build(
         else {
             continue;
         };
+        let Some((party, system)) = who.reports(norm_reach(a as usize) | norm_reach(b as usize))
+        else {
+            continue;
+        };
         decision.conflicts.push(ConflictOut {
             norms: vec![na.id.clone(), nb.id.clone()],
+            party,
+            system,
             articles: vec![article_number(program, na), article_number(program, nb)],
             message: format!(
                 "{} `{}` (art. {}) and {} `{}` (art. {}) both apply to the same act with no priority between them",
@@ -670,7 +856,10 @@ pub fn build(
         });
     }
     for (i, def) in program.defs.iter().enumerate() {
-        if let Some(Some(v)) = d.defs.get(i) {
+        let reads = program.reach.defs.get(i).copied().unwrap_or(0);
+        if let Some(Some(v)) = d.defs.get(i)
+            && who.reports(reads).is_some()
+        {
             decision
                 .values
                 .insert(def.name.clone(), to_json(&program.types, v));
@@ -681,10 +870,14 @@ pub fn build(
 
 /// Every finding decided on the date (a version of a finding outside its period is not), in the
 /// order of the law: article, paragraph, item.
-fn findings(program: &Program, d: &Decided) -> Vec<FindingOut> {
+fn findings(program: &Program, d: &Decided, who: &Who) -> Vec<FindingOut> {
     let mut out: Vec<(u32, FindingOut)> = Vec::new();
     for (i, def) in program.defs.iter().enumerate() {
         let (Some(f), Some(Some(Value::Bool(holds)))) = (def.finding, d.defs.get(i)) else {
+            continue;
+        };
+        let Some((party, system)) = who.reports(program.reach.defs.get(i).copied().unwrap_or(0))
+        else {
             continue;
         };
         if let Some(g) = f.when
@@ -701,6 +894,8 @@ fn findings(program: &Program, d: &Decided) -> Vec<FindingOut> {
                 paragraph: f.paragraph,
                 item: f.item,
                 holds: *holds,
+                party,
+                system,
                 meaning: def.doc.join(" ").trim().to_string(),
                 rests_on: serde_json::Map::new(),
             },
@@ -828,12 +1023,17 @@ pub fn explain_all(
     program: &Program,
     out: &mut Outcome<'_>,
     selected: &[Option<&DataModule>],
+    who: &Who,
 ) -> Result<Vec<Explanation>, EvalError> {
     let mut list = Vec::new();
     for (i, n) in program.norms.iter().enumerate() {
         if out.applicable.get(i) != Some(&true) {
             continue;
         }
+        let Some((party, system)) = who.reports(program.reach.norms.get(i).copied().unwrap_or(0))
+        else {
+            continue;
+        };
         let in_conflict = out
             .conflicts
             .iter()
@@ -869,6 +1069,8 @@ pub fn explain_all(
             norm: n.id.clone(),
             kind: n.kind.keyword(),
             article: article_number(program, n),
+            party,
+            system,
             article_title: program.article(n).map(|a| a.title.clone()),
             paragraph: n.paragraph,
             status,
@@ -981,6 +1183,87 @@ pub(crate) fn collect_leaves<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
         | ExprKind::Call(_, xs) => xs.iter().for_each(|x| collect_leaves(x, out)),
         ExprKind::Const(_) | ExprKind::Local(_) | ExprKind::AsOf => {}
     }
+}
+
+/// One Decision from the evaluations of a case ([`Who`]): their entries in order (each names
+/// its party and system), the warnings once. With several evaluations, `values` keeps the
+/// definitions that depend on no subject and `subjects` the others, per party and system.
+pub fn merge(program: &Program, parts: Vec<(Who, Decision)>) -> Decision {
+    let several = parts.len() > 1;
+    let mut parts = parts.into_iter();
+    let Some((first_who, mut merged)) = parts.next() else {
+        return Decision {
+            law: LawRef {
+                name: program.law.name.clone(),
+                version: program.law.version.clone(),
+            },
+            as_of: String::new(),
+            data: Vec::new(),
+            norms: Vec::new(),
+            penalties: Vec::new(),
+            warnings: Vec::new(),
+            conflicts: Vec::new(),
+            findings: Vec::new(),
+            values: serde_json::Map::new(),
+            subjects: Vec::new(),
+            explanation: None,
+            why_not: None,
+        };
+    };
+    if !several {
+        return merged;
+    }
+    let independent = |name: &str| {
+        program
+            .defs
+            .iter()
+            .position(|d| d.name == name)
+            .and_then(|i| program.reach.defs.get(i))
+            .is_none_or(|r| *r == 0)
+    };
+    let split = |who: &Who,
+                 values: serde_json::Map<String, Json>,
+                 top: &mut serde_json::Map<String, Json>| {
+        let mut own = serde_json::Map::new();
+        for (k, v) in values {
+            if independent(&k) {
+                top.insert(k, v);
+            } else {
+                own.insert(k, v);
+            }
+        }
+        who.party.as_ref().map(|p| SubjectValues {
+            party: p.clone(),
+            system: if who.decides & 2 != 0 {
+                who.system.clone()
+            } else {
+                None
+            },
+            values: own,
+        })
+    };
+    let first_values = std::mem::take(&mut merged.values);
+    let mut top = serde_json::Map::new();
+    merged
+        .subjects
+        .extend(split(&first_who, first_values, &mut top));
+    for (who, d) in parts {
+        merged.norms.extend(d.norms);
+        merged.penalties.extend(d.penalties);
+        for w in d.warnings {
+            if !merged.warnings.contains(&w) {
+                merged.warnings.push(w);
+            }
+        }
+        merged.conflicts.extend(d.conflicts);
+        merged.findings.extend(d.findings);
+        if let Some(x) = d.explanation {
+            merged.explanation.get_or_insert_with(Vec::new).extend(x);
+        }
+        merged.subjects.extend(split(&who, d.values, &mut top));
+    }
+    merged.values = top;
+    merged
 }
 
 #[cfg(test)]
@@ -1295,7 +1578,17 @@ mod tests {
 
     #[test]
     fn a_condition_on_an_optional_fact_left_out_is_an_error_naming_it() {
+        // A definition that reads it has no value (it is not reported) ...
         let src = format!("{OPTIONAL}def late = case.met_on < 2026-01-01\n");
+        let d = run(&src, r#"{"case": {"met_on": null}}"#).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!d.values.contains_key("late"), "{:?}", d.values);
+        let d =
+            run(&src, r#"{"case": {"met_on": "2025-06-01"}}"#).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(d.values.get("late"), Some(&serde_json::json!(true)));
+        // ... and a condition that reads it is an error naming the fact.
+        let src = format!(
+            "{OPTIONAL}def late = case.met_on < 2026-01-01\narticle 2 \"B\" {{ obligation pay {{ addressee provider when late text \"p\" }} }}\n"
+        );
         let err = run(&src, r#"{"case": {"met_on": null}}"#).err();
         assert_eq!(
             err.as_ref().map(|e| e.kind.clone()),

@@ -349,30 +349,67 @@ impl Snapshot {
         let selected = decision::select_data(&s.program, &s.data, as_of);
         codes_known(&s.program, &facts, &selected)?;
         let why_facts = options.why_not.as_ref().map(|_| facts.clone());
-        let mut d = match &s.jit {
-            None => decision::decide(&s.program, facts, &s.data, as_of, options.explain)
-                .map_err(|e| self.eval_error(e))?,
-            Some(jit) => {
-                let decided = jit
-                    .decide(&s.program, &s.data, &facts, as_of)
-                    .map_err(|e| self.eval_error(e))?;
-                let mut d = decision::build(&s.program, &selected, as_of, &decided);
-                if options.explain {
-                    // Explanations re-trace the conditions with the reference interpreter.
-                    let mut out = decision::evaluate(&s.program, facts, &s.data, as_of)
-                        .map_err(|e| self.eval_error(e))?;
-                    d.explanation = Some(
-                        decision::explain_all(&s.program, &mut out, &selected)
-                            .map_err(|e| self.eval_error(e))?,
-                    );
-                    decision::explain_findings(&s.program, &mut out, &selected, &mut d.findings)
-                        .map_err(|e| self.eval_error(e))?;
-                }
-                d
-            }
-        };
+        let views = self.perspectives(&facts)?;
+        let mut parts = Vec::with_capacity(views.len());
+        for view in views {
+            let bound = crate::subjects::bind(&s.program, &facts, &view);
+            let d = self.decide_one(bound, as_of, options.explain, &selected, &view.who)?;
+            parts.push((view.who, d));
+        }
+        let mut d = decision::merge(&s.program, parts);
         if let (Some(id), Some(facts)) = (&options.why_not, why_facts) {
             d.why_not = Some(self.why_not_checked(facts, as_of, id)?);
+        }
+        Ok(d)
+    }
+
+    /// The evaluations the case needs (its parties and systems), or the facts error.
+    fn perspectives(
+        &self,
+        facts: &[norm_compiler::value::Value],
+    ) -> Result<Vec<crate::subjects::Perspective>, DecideError> {
+        crate::subjects::perspectives(&self.program, facts).map_err(|e| match e.fact_error() {
+            Some(f) => DecideError::Facts { errors: vec![f] },
+            None => match e {
+                crate::subjects::SubjectError::Eval(e) => self.eval_error(e),
+                crate::subjects::SubjectError::Empty(_) => {
+                    DecideError::Facts { errors: Vec::new() }
+                }
+            },
+        })
+    }
+
+    /// One evaluation of the case (its subjects bound), as the Decision's part for `who`.
+    fn decide_one(
+        &self,
+        facts: Vec<norm_compiler::value::Value>,
+        as_of: Date,
+        explain: bool,
+        selected: &[Option<&DataModule>],
+        who: &decision::Who,
+    ) -> Result<Decision, DecideError> {
+        let s = self;
+        let decided = match &s.jit {
+            None => {
+                let mut out = decision::evaluate(&s.program, facts.clone(), &s.data, as_of)
+                    .map_err(|e| self.eval_error(e))?;
+                decision::finish(&s.program, &mut out).map_err(|e| self.eval_error(e))?
+            }
+            Some(jit) => jit
+                .decide(&s.program, &s.data, &facts, as_of)
+                .map_err(|e| self.eval_error(e))?,
+        };
+        let mut d = decision::build_for(&s.program, selected, as_of, &decided, who);
+        if explain {
+            // Explanations trace the conditions with the reference interpreter.
+            let mut out = decision::evaluate(&s.program, facts, &s.data, as_of)
+                .map_err(|e| self.eval_error(e))?;
+            d.explanation = Some(
+                decision::explain_all(&s.program, &mut out, selected, who)
+                    .map_err(|e| self.eval_error(e))?,
+            );
+            decision::explain_findings(&s.program, &mut out, selected, &mut d.findings)
+                .map_err(|e| self.eval_error(e))?;
         }
         Ok(d)
     }
@@ -411,9 +448,39 @@ impl Snapshot {
                 suggestion: norm_compiler::check::suggest(id, ids.into_iter()),
             });
         };
-        let mut out = crate::decision::evaluate(&s.program, values, &s.data, as_of)
-            .map_err(|e| self.eval_error(e))?;
-        crate::why::why_not(&s.program, &mut out, norm).map_err(|e| self.eval_error(e))
+        // One answer per evaluation that decides the norm (per party and system); the first
+        // where it does not apply leads.
+        let reach = s
+            .program
+            .reach
+            .norms
+            .get(norm as usize)
+            .copied()
+            .unwrap_or(0);
+        let mut answers = Vec::new();
+        for view in self.perspectives(&values)? {
+            let Some((party, system)) = view.who.reports(reach) else {
+                continue;
+            };
+            let bound = crate::subjects::bind(&s.program, &values, &view);
+            let mut out = crate::decision::evaluate(&s.program, bound, &s.data, as_of)
+                .map_err(|e| self.eval_error(e))?;
+            let mut w =
+                crate::why::why_not(&s.program, &mut out, norm).map_err(|e| self.eval_error(e))?;
+            w.party = party;
+            w.system = system;
+            answers.push(w);
+        }
+        let lead = answers
+            .iter()
+            .position(|w| w.status != "applies")
+            .unwrap_or(0);
+        if lead >= answers.len() {
+            return Err(DecideError::Facts { errors: Vec::new() });
+        }
+        let mut first = answers.remove(lead);
+        first.others = answers;
+        Ok(first)
     }
 
     pub fn eval_error(&self, error: EvalError) -> DecideError {

@@ -157,9 +157,18 @@ pub fn read_facts(program: &Program, json: &Json) -> Result<Vec<Value>, Vec<Fact
         }
     }
     let mut values = Vec::with_capacity(program.facts.len());
-    for f in &program.facts {
+    let given: Vec<bool> = program
+        .facts
+        .iter()
+        .map(|f| map.contains_key(&f.name))
+        .collect();
+    for (i, f) in program.facts.iter().enumerate() {
         match map.get(&f.name) {
             Some(v) => values.push(read(&program.types, &f.ty, v, &f.name, &mut errors)),
+            // A subject is bound by the runtime, or given as shorthand for its collection.
+            None if f.subject.is_some() => values.push(Value::Absent),
+            // A collection given as one element, by its subject.
+            None if subject_given(program, i as u32, &given) => values.push(Value::Absent),
             None => match all_defaults(&program.types, &f.ty) {
                 Some(v) => values.push(v),
                 None => {
@@ -173,19 +182,41 @@ pub fn read_facts(program: &Program, json: &Json) -> Result<Vec<Value>, Vec<Fact
         }
     }
     if errors.is_empty() {
-        let facts: Vec<(&str, &Ty, &Value)> = program
-            .facts
-            .iter()
-            .zip(&values)
-            .map(|(f, v)| (f.name.as_str(), &f.ty, v))
-            .collect();
-        errors = check_identities(&program.types, &facts);
+        errors = crate::subjects::normalize(program, &mut values, &given);
+    }
+    if errors.is_empty() {
+        errors = check_case_identities(program, &values);
     }
     if errors.is_empty() {
         Ok(values)
     } else {
         Err(errors)
     }
+}
+
+/// Whether the collection fact `coll` was given through its subject (`actor` for `parties`).
+pub fn subject_given(program: &Program, coll: u32, given: &[bool]) -> bool {
+    program.subjects.iter().any(|&s| {
+        given.get(s as usize) == Some(&true)
+            && program
+                .facts
+                .get(s as usize)
+                .and_then(|f| f.subject.as_ref())
+                .is_some_and(|sub| sub.collection == coll)
+    })
+}
+
+/// [`check_identities`] over a case's facts (the subjects are bound by the runtime: their
+/// elements are checked in their collections).
+pub fn check_case_identities(program: &Program, values: &[Value]) -> Vec<FactError> {
+    let facts: Vec<(&str, &Ty, &Value)> = program
+        .facts
+        .iter()
+        .zip(values)
+        .filter(|(f, _)| f.subject.is_none())
+        .map(|(f, v)| (f.name.as_str(), &f.ty, v))
+        .collect();
+    check_identities(&program.types, &facts)
 }
 
 /// Every `code<SCHEMA>` of a case names a code of that vocabulary in the data module in force
@@ -515,6 +546,12 @@ fn walk(types: &Types, ty: &Ty, v: &Value, path: &str, ids: &mut Identities) {
 /// The value of a struct none of whose fields needs to be given (each has a default or is
 /// optional), so that a case may leave the whole fact out.
 pub fn all_defaults(types: &Types, ty: &Ty) -> Option<Value> {
+    // A list or set fact a case leaves out is empty (no events, no incidents).
+    match ty {
+        Ty::List(_) => return Some(Value::List(Vec::new().into())),
+        Ty::Set(_) => return Some(Value::Set(Vec::new().into())),
+        _ => {}
+    }
     let Ty::Struct(id) = ty else { return None };
     let def = types.struct_def(*id)?;
     let fields: Option<Vec<Value>> = def

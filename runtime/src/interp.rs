@@ -202,6 +202,10 @@ impl<'p> Env<'p> {
     pub fn eval_defs(&mut self) -> Result<(), EvalError> {
         for &i in &self.program.def_order {
             if let Some(def) = self.program.defs.get(i as usize) {
+                // A definition that may be absent is expanded where it is read (`check::inline`).
+                if def.inline {
+                    continue;
+                }
                 // A version of a definition outside its article version's period is not decided.
                 if self
                     .as_of
@@ -473,6 +477,16 @@ impl<'p> Env<'p> {
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(Value::Struct(*id, vs.into()))
             }
+            ExprKind::Call(Builtin::Present, args) => match args.first().map(|a| &a.kind) {
+                Some(ExprKind::Field(base, i)) => match self.eval(base)? {
+                    Value::Struct(_, fields) => Ok(Value::Bool(!matches!(
+                        fields.get(*i as usize),
+                        Some(Value::Absent) | None
+                    ))),
+                    _ => Err(internal(e.span)),
+                },
+                _ => Err(internal(e.span)),
+            },
             ExprKind::Call(b, args) => {
                 let vs = args
                     .iter()
@@ -655,6 +669,8 @@ pub fn call(b: Builtin, args: Vec<Value>, span: Span) -> Result<Value, EvalError
     let mut it = args.into_iter();
     let first = it.next().ok_or_else(|| internal(span))?;
     Ok(match b {
+        // Evaluated on the field, not its value (see `Env::eval`).
+        Builtin::Present => return Err(internal(span)),
         Builtin::Min => {
             let second = it.next().ok_or_else(|| internal(span))?;
             first.min(second)

@@ -13,6 +13,7 @@ pub mod interp;
 pub mod jit;
 pub mod modules;
 pub mod schema;
+pub mod subjects;
 pub mod testing;
 pub mod why;
 

@@ -17,25 +17,52 @@ pub fn facts_schema(program: &Program) -> Json {
         if let (false, Some(obj)) = (f.doc.is_empty(), s.as_object_mut()) {
             obj.insert("description".into(), json!(f.doc.join("\n")));
         }
+        let is_collection = program.facts.iter().any(|g| {
+            g.subject.as_ref().is_some_and(|sub| {
+                program
+                    .facts
+                    .get(sub.collection as usize)
+                    .is_some_and(|c| c.name == f.name)
+            })
+        });
+        if let (true, Some(obj)) = (is_collection, s.as_object_mut()) {
+            // The law's norms are decided for each element: a case names at least one.
+            obj.insert("minItems".into(), json!(1));
+        }
         props.insert(f.name.clone(), s);
-        if !all_defaulted(&program.types, &f.ty) {
+        if f.subject.is_none() && !is_collection && !all_defaulted(&program.types, &f.ty) {
             required.push(f.name.clone());
         }
     }
+    // A subject (`actor`) given alone is a collection of one (`parties`): one or the other.
+    let either: Vec<Json> = program
+        .facts
+        .iter()
+        .filter_map(|f| {
+            let sub = f.subject.as_ref()?;
+            let coll = program.facts.get(sub.collection as usize)?;
+            Some(json!({"oneOf": [{"required": [coll.name]}, {"required": [f.name]}]}))
+        })
+        .collect();
     // Editors name the schema they validate a file with.
     props.insert("$schema".into(), json!({"type": "string"}));
-    json!({
+    let mut schema = json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": format!("Facts for {} ({} v{})", program.law.name, program.law.title, program.law.version),
         "type": "object",
         "properties": props,
         "required": required,
         "additionalProperties": false,
-    })
+    });
+    if let (false, Some(obj)) = (either.is_empty(), schema.as_object_mut()) {
+        obj.insert("allOf".into(), Json::Array(either));
+    }
+    schema
 }
 
 fn all_defaulted(types: &Types, ty: &Ty) -> bool {
     match ty {
+        Ty::List(_) | Ty::Set(_) => true,
         Ty::Struct(id) => types
             .struct_def(*id)
             .is_some_and(|s| s.fields.iter().all(|f| f.default.is_some())),

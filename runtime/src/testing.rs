@@ -52,11 +52,8 @@ pub fn run_test(
     };
     let facts = match given_facts(program, test) {
         Ok(f) => f,
-        Err(missing) => {
-            result.failures.push((
-                test.span,
-                format!("the test gives no value for fact(s) {}", missing.join(", ")),
-            ));
+        Err(message) => {
+            result.failures.push((test.span, message));
             return result;
         }
     };
@@ -69,44 +66,87 @@ pub fn run_test(
         }
         return result;
     }
-    let decided = match jit {
-        // As `norm eval` decides: due dates and fines too (an error there fails the test).
-        None => evaluate(program, facts, data, as_of)
-            .and_then(|mut out| crate::decision::finish(program, &mut out).map(|d| (out, d))),
-        Some(j) => j.decide(program, data, &facts, as_of).map(|d| {
-            let selected = select_data(program, data, as_of);
-            let mut env = Env::with_modules(program, facts, &selected);
-            env.as_of = Some(as_of);
-            env.defs = d.defs.clone();
-            let out = Outcome {
-                env,
-                conflicts: conflicts(program, &d.applies),
-                applicable: d.applicable.clone(),
-                applies: d.applies.clone(),
-            };
-            (out, d)
-        }),
-    };
-    let (mut out, decided) = match decided {
-        Ok(o) => o,
+    let views = match crate::subjects::perspectives(program, &facts) {
+        Ok(v) => v,
         Err(e) => {
-            result.failures.push((
-                e.span.unwrap_or(test.span),
-                format!("evaluation failed: {}", e.message),
-            ));
+            let message = match e {
+                crate::subjects::SubjectError::Eval(e) => {
+                    format!("evaluation failed: {}", e.message)
+                }
+                other => other
+                    .fact_error()
+                    .map(|f| f.to_string())
+                    .unwrap_or_default(),
+            };
+            result.failures.push((test.span, message));
             return result;
         }
     };
-    result.applied = out.applies.clone();
-    result.held = out.applicable.clone();
-    // The Decision as `norm eval` builds it, for the tests that assert a status or a due date.
-    let built = test
-        .expects
-        .iter()
-        .any(|x| matches!(x, Expect::Norm { status, due, .. } if status.is_some() || due.is_some()))
-        .then(|| {
-            crate::decision::build(program, &select_data(program, data, as_of), as_of, &decided)
-        });
+    let mut parts: Vec<(crate::decision::Who, Outcome<'_>, crate::decision::Decided)> = Vec::new();
+    for view in views {
+        let bound = crate::subjects::bind(program, &facts, &view);
+        let decided = match jit {
+            // As `norm eval` decides: due dates and fines too (an error there fails the test).
+            None => evaluate(program, bound, data, as_of)
+                .and_then(|mut out| crate::decision::finish(program, &mut out).map(|d| (out, d))),
+            Some(j) => j.decide(program, data, &bound, as_of).map(|d| {
+                let selected = select_data(program, data, as_of);
+                let mut env = Env::with_modules(program, bound, &selected);
+                env.as_of = Some(as_of);
+                env.defs = d.defs.clone();
+                let out = Outcome {
+                    env,
+                    conflicts: conflicts(program, &d.applies),
+                    applicable: d.applicable.clone(),
+                    applies: d.applies.clone(),
+                };
+                (out, d)
+            }),
+        };
+        match decided {
+            Ok((out, d)) => parts.push((view.who, out, d)),
+            Err(e) => {
+                result.failures.push((
+                    e.span.unwrap_or(test.span),
+                    format!("evaluation failed: {}", e.message),
+                ));
+                return result;
+            }
+        }
+    }
+    let n = program.norms.len();
+    result.applied = vec![false; n];
+    result.held = vec![false; n];
+    for (_, out, _) in &parts {
+        for i in 0..n {
+            if out.applies.get(i) == Some(&true)
+                && let Some(a) = result.applied.get_mut(i)
+            {
+                *a = true;
+            }
+            if out.applicable.get(i) == Some(&true)
+                && let Some(a) = result.held.get_mut(i)
+            {
+                *a = true;
+            }
+        }
+    }
+    // The Decision as `norm eval` builds it: the expectations about norms are checked on it.
+    let selected = select_data(program, data, as_of);
+    let built = crate::decision::merge(
+        program,
+        parts
+            .iter()
+            .map(|(who, _, d)| {
+                let b = crate::decision::build_for(program, &selected, as_of, d, who);
+                (who.clone(), b)
+            })
+            .collect(),
+    );
+    let Some((_, first, _)) = parts.first_mut() else {
+        return result;
+    };
+    let out = first;
     for x in &test.expects {
         match x {
             Expect::Norm {
@@ -114,6 +154,8 @@ pub fn run_test(
                 present,
                 status,
                 due,
+                party,
+                system,
                 span,
             } => {
                 // The norm may have several versions (one per article version): the one in
@@ -141,7 +183,28 @@ pub fn run_test(
                     })
                     .unwrap_or(*norm as usize);
                 let norm = &(in_force as u32);
-                let applies = versions.iter().any(|i| out.applies.get(*i) == Some(&true));
+                let whom = |p: &Option<String>, want: &Option<String>| {
+                    want.is_none() || p.as_deref() == want.as_deref()
+                };
+                let shown = built
+                    .norms
+                    .iter()
+                    .find(|x| x.id == id0 && whom(&x.party, party) && whom(&x.system, system));
+                let applies = shown.is_some()
+                    || built
+                        .penalties
+                        .iter()
+                        .any(|x| x.id == id0 && whom(&x.party, party) && whom(&x.system, system))
+                    || (party.is_none()
+                        && system.is_none()
+                        && built.warnings.iter().any(|x| x.id == id0));
+                let mut of = String::new();
+                if let Some(p) = party {
+                    of.push_str(&format!(" for party `{p}`"));
+                }
+                if let Some(x) = system {
+                    of.push_str(&format!(" on system `{x}`"));
+                }
                 if applies != *present {
                     let n = program.norms.get(*norm as usize);
                     let id = n.map(|n| n.id.as_str()).unwrap_or("?");
@@ -169,18 +232,35 @@ pub fn run_test(
                         "it applies".to_string()
                     };
                     let verb = if *present { "to apply" } else { "not to apply" };
+                    let why = if *present
+                        && (party.is_some() || system.is_some())
+                        && built.norms.iter().any(|x| x.id == id0)
+                    {
+                        let whom: Vec<String> = built
+                            .norms
+                            .iter()
+                            .filter(|x| x.id == id0)
+                            .map(|x| {
+                                let mut w = x.party.clone().unwrap_or_else(|| "the case".into());
+                                if let Some(s) = &x.system {
+                                    w.push_str(&format!(" on `{s}`"));
+                                }
+                                w
+                            })
+                            .collect();
+                        format!("it applies only to {}", whom.join(", "))
+                    } else {
+                        why
+                    };
                     result
                         .failures
-                        .push((*span, format!("expected `{id}` {verb}, but {why}")));
+                        .push((*span, format!("expected `{id}` {verb}{of}, but {why}")));
                 } else if *present && (status.is_some() || due.is_some()) {
                     let id = program
                         .norms
                         .get(*norm as usize)
                         .map(|n| n.id.as_str())
                         .unwrap_or("?");
-                    let shown = built
-                        .as_ref()
-                        .and_then(|b| b.norms.iter().find(|n| n.id == id));
                     let has = shown.and_then(|n| n.status);
                     if let Some(s) = status
                         && has != Some(s.name())
@@ -246,7 +326,7 @@ pub fn run_test(
                     .push((*span, format!("evaluation failed: {}", e.message))),
             },
             Expect::Conflict { span } => {
-                if out.conflicts.is_empty() {
+                if built.conflicts.is_empty() {
                     result
                         .failures
                         .push((*span, "expected a conflict, but there is none".to_string()));
@@ -259,21 +339,10 @@ pub fn run_test(
         .iter()
         .any(|x| matches!(x, Expect::Conflict { .. }))
     {
-        for (a, b) in &out.conflicts {
-            let name = |i: &u32| {
-                program
-                    .norms
-                    .get(*i as usize)
-                    .map(|n| n.id.clone())
-                    .unwrap_or_default()
-            };
+        for c in &built.conflicts {
             result.failures.push((
                 test.span,
-                format!(
-                    "unexpected conflict between `{}` and `{}`",
-                    name(a),
-                    name(b)
-                ),
+                format!("unexpected conflict between `{}`", c.norms.join("` and `")),
             ));
         }
     }
@@ -284,25 +353,43 @@ fn eval_bool(env: &mut Env<'_>, e: &norm_compiler::ir::Expr) -> Result<bool, Eva
     env.eval_bool(e)
 }
 
-fn given_facts(program: &Program, test: &Test) -> Result<Vec<Value>, Vec<String>> {
+fn given_facts(program: &Program, test: &Test) -> Result<Vec<Value>, String> {
     let mut missing = Vec::new();
     let mut values = Vec::new();
     let mut env = Env::new(program, Vec::new(), Vec::new());
+    let given: Vec<bool> = (0..program.facts.len())
+        .map(|i| test.given.iter().any(|(fi, _)| *fi as usize == i))
+        .collect();
     for (i, f) in program.facts.iter().enumerate() {
         match test.given.iter().find(|(fi, _)| *fi as usize == i) {
             Some((_, e)) => match env.eval(e) {
                 Ok(v) => values.push(v),
                 Err(_) => missing.push(f.name.clone()),
             },
+            None if f.subject.is_some() => values.push(Value::Absent),
+            None if crate::facts::subject_given(program, i as u32, &given) => {
+                values.push(Value::Absent)
+            }
             None => match crate::facts::all_defaults(&program.types, &f.ty) {
                 Some(v) => values.push(v),
                 None => missing.push(format!("`{}`", f.name)),
             },
         }
     }
-    if missing.is_empty() {
+    if !missing.is_empty() {
+        return Err(format!(
+            "the test gives no value for fact(s) {}",
+            missing.join(", ")
+        ));
+    }
+    let mut errors = crate::subjects::normalize(program, &mut values, &given);
+    if errors.is_empty() {
+        errors = crate::facts::check_case_identities(program, &values);
+    }
+    if errors.is_empty() {
         Ok(values)
     } else {
-        Err(missing)
+        let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        Err(shown.join("; "))
     }
 }

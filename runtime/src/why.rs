@@ -18,12 +18,20 @@ pub struct WhyNot {
     pub norm: String,
     pub kind: &'static str,
     pub article: String,
+    /// The party (and system) this answer is for, in a case decided per party.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub party: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
     /// `applies`, `defeated` or `not_applicable`.
     pub status: &'static str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub defeated_by: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failed: Vec<Failure>,
+    /// In a case decided per party: the answers for the other parties and systems.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub others: Vec<WhyNot>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -55,6 +63,8 @@ pub fn why_not(program: &Program, out: &mut Outcome<'_>, norm: u32) -> Result<Wh
         norm: n.id.clone(),
         kind: n.kind.keyword(),
         article,
+        party: None,
+        system: None,
         status: if applies {
             "applies"
         } else if held {
@@ -64,6 +74,7 @@ pub fn why_not(program: &Program, out: &mut Outcome<'_>, norm: u32) -> Result<Wh
         },
         defeated_by: Vec::new(),
         failed: Vec::new(),
+        others: Vec::new(),
     };
     if held && !applies {
         w.defeated_by = n

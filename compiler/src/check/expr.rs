@@ -572,6 +572,7 @@ impl Checker<'_> {
             "months" => Builtin::Months,
             "years" => Builtin::Years,
             "working_days" => Builtin::WorkingDays,
+            "present" => Builtin::Present,
             "period_end" => return self.period_end(args, span, scope),
             other => {
                 let mut d = Diagnostic::error("E0107", format!("unknown function `{other}`"))
@@ -652,6 +653,39 @@ impl Checker<'_> {
                 Expr {
                     kind: ExprKind::Call(builtin, vec![a]),
                     ty: Ty::Int,
+                    span,
+                }
+            }
+            Builtin::Present => {
+                let Some(a) = args.first() else {
+                    return err_expr(span);
+                };
+                let a = self.expr(a, None, scope);
+                let optional = match &a.kind {
+                    ExprKind::Field(base, i) => match &base.ty {
+                        Ty::Struct(sid) => self
+                            .types
+                            .struct_def(*sid)
+                            .and_then(|s| s.fields.get(*i as usize))
+                            .is_some_and(|f| f.optional),
+                        _ => false,
+                    },
+                    _ => false,
+                };
+                if !optional && !a.ty.is_error() {
+                    self.error(
+                        Diagnostic::error(
+                            "E0206",
+                            "`present` asks whether a case gives an optional field",
+                        )
+                        .at(a.span, "not an optional field (`name: T?`)")
+                        .help("only a field declared with `?` may be left out of a case"),
+                    );
+                    return err_expr(span);
+                }
+                Expr {
+                    kind: ExprKind::Call(builtin, vec![a]),
+                    ty: Ty::Bool,
                     span,
                 }
             }

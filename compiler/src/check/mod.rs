@@ -7,6 +7,7 @@
 //! is inferred from its body the first time someone reads it), then norms, then tests.
 
 mod expr;
+mod inline;
 pub mod intervals;
 mod konst;
 mod norms;
@@ -204,6 +205,7 @@ pub fn check_law(files: &[ast::File]) -> (Program, Vec<Diagnostic>) {
         c.check_def(i as u32);
     }
     c.order_defs();
+    c.subjects(&items);
     c.findings_are_bool();
     c.finding_guards(&items);
     c.check_norms(&items);
@@ -214,6 +216,10 @@ pub fn check_law(files: &[ast::File]) -> (Program, Vec<Diagnostic>) {
     c.possible_conflicts();
     c.check_tests(&items);
     c.program.types = c.types.clone();
+    if !c.diagnostics.iter().any(|d| d.is_error()) {
+        inline::expand_absent_defs(&mut c.program);
+    }
+    c.program.reach = c.program.compute_reach();
     c.unused();
     let mut diags = c.diagnostics;
     diags.sort_by_key(|d| d.primary.as_ref().map(|p| (p.span.file, p.span.start)));
@@ -221,6 +227,111 @@ pub fn check_law(files: &[ast::File]) -> (Program, Vec<Diagnostic>) {
 }
 
 impl Checker<'_> {
+    /// Resolves the subjects (`fact actor: Party in parties where …`): each ranges over a fact
+    /// that is a `list` of its type; the filter is a condition over facts only (the runtime
+    /// chooses the combinations before it decides anything).
+    fn subjects(&mut self, items: &[(&ast::Item, Option<u32>)]) {
+        for (item, _) in items {
+            let ItemKind::Fact {
+                name,
+                subject: Some(sub),
+                ..
+            } = &item.kind
+            else {
+                continue;
+            };
+            let Some(&idx) = self.facts.get(&name.node) else {
+                continue;
+            };
+            let position = self.program.subject_of(idx).unwrap_or(0);
+            if position >= 2 {
+                self.error(
+                    Diagnostic::error("E0127", "a law has at most two subjects")
+                        .at(name.span, "a third subject")
+                        .note("the first names the party a norm binds, the second the system it concerns"),
+                );
+                continue;
+            }
+            let ty = self
+                .program
+                .facts
+                .get(idx as usize)
+                .map(|f| f.ty.clone())
+                .unwrap_or(Ty::Error);
+            let collection = match self.facts.get(&sub.collection.node) {
+                Some(&c) => c,
+                None => {
+                    let mut d = Diagnostic::error(
+                        "E0128",
+                        format!("unknown fact `{}`", sub.collection.node),
+                    )
+                    .at(
+                        sub.collection.span,
+                        "a subject ranges over a fact of the case",
+                    );
+                    if let Some(s) =
+                        suggest(&sub.collection.node, self.facts.keys().map(String::as_str))
+                    {
+                        d = d.help(format!("did you mean `{s}`?"));
+                    }
+                    self.error(d);
+                    continue;
+                }
+            };
+            let coll = self.program.facts.get(collection as usize);
+            let fits = coll.is_some_and(|f| {
+                f.subject.is_none()
+                    && self.program.subject_of(collection).is_none()
+                    && f.ty == Ty::List(Box::new(ty.clone()))
+            });
+            if !fits && !ty.is_error() {
+                let shown = self.types.show(&ty);
+                self.error(
+                    Diagnostic::error(
+                        "E0128",
+                        format!("`{}` is not a `list<{shown}>`", sub.collection.node),
+                    )
+                    .at(
+                        sub.collection.span,
+                        "a subject takes each element of a list in turn",
+                    )
+                    .help(format!(
+                        "declare `fact {}: list<{shown}>`",
+                        sub.collection.node
+                    )),
+                );
+                continue;
+            }
+            let filter = sub.filter.as_ref().map(|f| {
+                let mut scope = Scope::rules();
+                let x = self.check_against(f, &Ty::Bool, &mut scope, "a subject's condition");
+                let mut reads_more = None;
+                x.visit(&mut |e| {
+                    if matches!(
+                        e.kind,
+                        ir::ExprKind::Def(_) | ir::ExprKind::Data(..) | ir::ExprKind::AsOf
+                    ) {
+                        reads_more.get_or_insert(e.span);
+                    }
+                });
+                if let Some(at) = reads_more {
+                    self.error(
+                        Diagnostic::error(
+                            "E0129",
+                            "a subject's condition reads only the case's facts",
+                        )
+                        .at(at, "a definition, data or the decision date")
+                        .note("the combinations of subjects are chosen before anything is decided"),
+                    );
+                }
+                x
+            });
+            if let Some(f) = self.program.facts.get_mut(idx as usize) {
+                f.subject = Some(ir::Subject { collection, filter });
+            }
+        }
+    }
+
     /// Resolves the `when DEF` of findings: a boolean definition.
     fn finding_guards(&mut self, items: &[(&ast::Item, Option<u32>)]) {
         for (item, _) in items {
@@ -1085,17 +1196,21 @@ impl<'a> Checker<'a> {
     fn facts_and_schemas(&mut self, items: &[(&'a ast::Item, Option<u32>)]) {
         for (item, _) in items {
             match &item.kind {
-                ItemKind::Fact { name, ty } => {
+                ItemKind::Fact { name, ty, subject } => {
                     if !self.declare_name(name, "fact") {
                         continue;
                     }
                     let ty = self.resolve_type(ty);
-                    self.facts
-                        .insert(name.node.clone(), self.program.facts.len() as u32);
+                    let idx = self.program.facts.len() as u32;
+                    self.facts.insert(name.node.clone(), idx);
+                    if subject.is_some() {
+                        self.program.subjects.push(idx);
+                    }
                     self.program.facts.push(ir::Fact {
                         name: name.node.clone(),
                         ty,
                         doc: item.doc.clone(),
+                        subject: None,
                         span: name.span,
                     });
                 }
@@ -1203,6 +1318,7 @@ impl<'a> Checker<'a> {
                     exceptions: Vec::new(),
                     article: *article,
                     versioned: false,
+                    inline: false,
                     doc: item.doc.clone(),
                     finding,
                     span: name.span,
@@ -1244,6 +1360,7 @@ impl<'a> Checker<'a> {
                 exceptions: Vec::new(),
                 article: None,
                 versioned: false,
+                inline: false,
                 doc,
                 finding: None,
                 span,
@@ -1643,6 +1760,7 @@ impl<'a> Checker<'a> {
                     ast::TestStmtKind::ExpectNorm {
                         kind,
                         id,
+                        whom,
                         status,
                         due,
                     } => {
@@ -1682,17 +1800,21 @@ impl<'a> Checker<'a> {
                                 present: true,
                                 status,
                                 due,
+                                party: whom.party.as_ref().map(|p| p.node.clone()),
+                                system: whom.system.as_ref().map(|p| p.node.clone()),
                                 span: stmt.span,
                             });
                         }
                     }
-                    ast::TestStmtKind::ExpectNoNorm(id) => {
+                    ast::TestStmtKind::ExpectNoNorm(id, whom) => {
                         if let Some(n) = self.norm_ref(id, None) {
                             test.expects.push(ir::Expect::Norm {
                                 norm: n,
                                 present: false,
                                 status: None,
                                 due: None,
+                                party: whom.party.as_ref().map(|p| p.node.clone()),
+                                system: whom.system.as_ref().map(|p| p.node.clone()),
                                 span: stmt.span,
                             });
                         }
@@ -1711,6 +1833,8 @@ impl<'a> Checker<'a> {
                                     present: true,
                                     status: None,
                                     due: None,
+                                    party: None,
+                                    system: None,
                                     span: stmt.span,
                                 });
                             }
@@ -1778,6 +1902,14 @@ impl<'a> Checker<'a> {
             });
         }
         let mut warnings = Vec::new();
+        // A subject's collection is read by the subject; a subject, by what reads it.
+        for f in &self.program.facts {
+            if let Some(sub) = &f.subject
+                && let Some(u) = facts.get_mut(sub.collection as usize)
+            {
+                *u = true;
+            }
+        }
         for (f, used) in self.program.facts.iter().zip(&facts) {
             if !used {
                 warnings.push(

@@ -45,6 +45,7 @@ impl<'a> Checker<'a> {
                 done: None,
                 violated: None,
                 keep_until: None,
+                counterparty: None,
                 fine: None,
                 text: String::new(),
                 tags: Vec::new(),
@@ -125,6 +126,29 @@ impl<'a> Checker<'a> {
                             &mut scope,
                             "the end of a retention period",
                         ))
+                    }
+                    ClauseKind::Counterparty(e) => {
+                        let x = self.expr(e, None, &mut scope);
+                        let ok = match &x.ty {
+                            Ty::Text | Ty::Error => true,
+                            Ty::Set(t) | Ty::List(t) => matches!(**t, Ty::Text | Ty::Never),
+                            _ => false,
+                        };
+                        if !ok {
+                            let shown = self.types.show(&x.ty);
+                            self.error(
+                                Diagnostic::error(
+                                    "E0145",
+                                    format!(
+                                        "a counterparty is a party's id, not {}",
+                                        crate::value::with_article(&format!("`{shown}`"))
+                                    ),
+                                )
+                                .at(e.span, "names the other party by id")
+                                .help("give a `ref<Party>` (a `text`), or a set or list of them"),
+                            );
+                        }
+                        n.counterparty = Some(x);
                     }
                     ClauseKind::Text(t) => n.text = t.node.clone(),
                     ClauseKind::Act(a) => n.act = Some(a.node.clone()),
@@ -635,6 +659,7 @@ fn clause_name(c: &ClauseKind) -> &'static str {
         ClauseKind::Done(_) => "done",
         ClauseKind::Violated(_) => "violated",
         ClauseKind::KeepUntil(_) => "keep_until",
+        ClauseKind::Counterparty(_) => "counterparty",
         ClauseKind::Text(_) => "text",
         ClauseKind::Act(_) => "act",
         ClauseKind::Effective(_) => "effective",

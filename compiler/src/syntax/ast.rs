@@ -51,6 +51,8 @@ pub enum ItemKind {
     Fact {
         name: Ident,
         ty: TypeExpr,
+        /// `fact actor: Party in parties [where COND]`: a subject of the case's norms.
+        subject: Option<Subject>,
     },
     Schema {
         name: Ident,
@@ -187,6 +189,8 @@ pub enum ClauseKind {
     Violated(Expr),
     /// `keep_until DATE`: a retention duty's end.
     KeepUntil(Expr),
+    /// `counterparty EXPR`: the other party (or parties) the duty concerns, by id.
+    Counterparty(Expr),
     Text(Spanned<String>),
     Act(Ident),
     Effective(Spanned<String>),
@@ -227,16 +231,32 @@ pub enum TestStmtKind {
     ExpectNorm {
         kind: Option<NormKind>,
         id: Ident,
+        /// `party "ID"`, `on "ID"`: the party it binds, the system it concerns.
+        whom: Whom,
         /// `status NAME`: the duty's status on the test's date.
         status: Option<Ident>,
         /// `due DATE`: its due date.
         due: Option<Spanned<String>>,
     },
-    /// `expect no ID`
-    ExpectNoNorm(Ident),
+    /// `expect no ID [party "ID"] [on "ID"]`
+    ExpectNoNorm(Ident, Whom),
     ExpectValue(Expr),
     ExpectConflict,
     Error,
+}
+
+/// A subject of the case: each element of `collection` in turn, where `filter` holds.
+#[derive(Clone, Debug)]
+pub struct Subject {
+    pub collection: Ident,
+    pub filter: Option<Expr>,
+}
+
+/// Whom a test's expectation is about: the party's and the system's ids, when given.
+#[derive(Clone, Debug, Default)]
+pub struct Whom {
+    pub party: Option<Spanned<String>>,
+    pub system: Option<Spanned<String>>,
 }
 
 #[derive(Clone, Debug)]

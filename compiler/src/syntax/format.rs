@@ -249,9 +249,25 @@ impl Formatter<'_> {
                 first.node,
                 last.node
             )),
-            ItemKind::Fact { name, ty } => {
-                self.line(&format!("fact {}: {}", name.node, type_str(ty)))
-            }
+            ItemKind::Fact { name, ty, subject } => match subject {
+                None => self.line(&format!("fact {}: {}", name.node, type_str(ty))),
+                Some(s) => {
+                    let head = format!(
+                        "fact {}: {} in {}",
+                        name.node,
+                        type_str(ty),
+                        s.collection.node
+                    );
+                    match &s.filter {
+                        None => self.line(&head),
+                        Some(f) => {
+                            self.begin(&format!("{head} where "));
+                            self.expr_block(f);
+                            self.end_line();
+                        }
+                    }
+                }
+            },
             ItemKind::Schema { name, fields } => {
                 self.line(&format!("data schema {} {{", name.node));
                 self.fields(fields, end);
@@ -445,8 +461,10 @@ impl Formatter<'_> {
             ClauseKind::Due(e)
             | ClauseKind::Done(e)
             | ClauseKind::Violated(e)
-            | ClauseKind::KeepUntil(e) => {
+            | ClauseKind::KeepUntil(e)
+            | ClauseKind::Counterparty(e) => {
                 let word = match &c.kind {
+                    ClauseKind::Counterparty(_) => "counterparty ",
                     ClauseKind::Done(_) => "done ",
                     ClauseKind::Violated(_) => "violated ",
                     ClauseKind::KeepUntil(_) => "keep_until ",
@@ -505,6 +523,7 @@ impl Formatter<'_> {
             TestStmtKind::ExpectNorm {
                 kind,
                 id,
+                whom,
                 status,
                 due,
             } => {
@@ -512,6 +531,7 @@ impl Formatter<'_> {
                     Some(k) => format!("expect {} {}", k.keyword(), id.node),
                     None => format!("expect {}", id.node),
                 };
+                l.push_str(&whom_str(whom));
                 if let Some(s) = status {
                     l.push_str(&format!(" status {}", s.node));
                 }
@@ -520,7 +540,9 @@ impl Formatter<'_> {
                 }
                 self.line(&l);
             }
-            TestStmtKind::ExpectNoNorm(id) => self.line(&format!("expect no {}", id.node)),
+            TestStmtKind::ExpectNoNorm(id, whom) => {
+                self.line(&format!("expect no {}{}", id.node, whom_str(whom)))
+            }
             TestStmtKind::ExpectValue(e) => {
                 self.begin("expect ");
                 self.expr_block(e);
@@ -668,6 +690,18 @@ fn item_kind(item: &Item) -> &'static str {
         ItemKind::Tiers { .. } => "tiers",
         ItemKind::Error => "error",
     }
+}
+
+/// ` party "a" on "s"`, or what of it is given.
+fn whom_str(w: &Whom) -> String {
+    let mut s = String::new();
+    if let Some(p) = &w.party {
+        s.push_str(&format!(" party {}", quote(&p.node)));
+    }
+    if let Some(x) = &w.system {
+        s.push_str(&format!(" on {}", quote(&x.node)));
+    }
+    s
 }
 
 pub fn type_str(t: &TypeExpr) -> String {

@@ -105,6 +105,12 @@ pub enum Tok<'a> {
     KeepUntil,
     #[token("status")]
     Status,
+    #[token("counterparty")]
+    Counterparty,
+    #[token("party")]
+    Party,
+    #[token("on")]
+    On,
     #[token("where")]
     Where,
     #[token("earliest")]
@@ -433,6 +439,9 @@ pub fn token_text(tok: &Tok<'_>) -> &'static str {
         Violated => "violated",
         KeepUntil => "keep_until",
         Status => "status",
+        Counterparty => "counterparty",
+        Party => "party",
+        On => "on",
         Where => "where",
         Earliest => "earliest",
         Latest => "latest",

@@ -882,6 +882,19 @@ impl<'a, 'f> Gen<'a, 'f> {
     }
 
     fn call(&mut self, builtin: Builtin, args: &[Expr], e: &Expr) -> R<Words> {
+        if builtin == Builtin::Present {
+            // The presence word of the optional field, without reading its value.
+            let Some(ExprKind::Field(base, i)) = args.first().map(|a| &a.kind) else {
+                return Err("given".into());
+            };
+            let p = self.one(base)?;
+            let (off, l) = struct_field(self.p, &base.ty, *i).ok_or("field")?;
+            let Repr::Opt(_) = &l.repr else {
+                return Err("given: not optional".into());
+            };
+            let present = self.b.ins().load(types::I64, flags(), p, off as i32);
+            return Ok(vec![self.b.ins().icmp_imm_s(IntCC::NotEqual, present, 0)]);
+        }
         let mut vals = Vec::new();
         for a in args {
             vals.push((a.ty.clone(), self.expr(a)?));
@@ -1123,6 +1136,10 @@ impl<'a, 'f> Gen<'a, 'f> {
     pub fn decide(&mut self, order: &[usize]) -> R<()> {
         let p = self.p;
         for &i in &p.def_order {
+            // A definition that may be absent is expanded where it is read, never decided.
+            if p.defs.get(i as usize).is_some_and(|d| d.inline) {
+                continue;
+            }
             self.def(i as usize)?;
         }
         for &i in &p.norm_order {

@@ -284,7 +284,8 @@ impl JitProgram {
             )
         })?;
         let selected = decision::select_data_index(program, modules, as_of);
-        self.run(program, modules, &packed, &selected, as_of)
+        let mut decided = self
+            .run(program, modules, &packed, &selected, as_of)
             .map_err(|je| {
                 match decision::decide(program, facts.to_vec(), modules, as_of, false) {
                     Err(e) => e,
@@ -296,7 +297,27 @@ impl JitProgram {
                         je.span,
                     ),
                 }
-            })
+            })?;
+        // The other parties a duty concerns are ids read from the case, and the definitions
+        // that may be absent are reported where the case gives what they need: the interpreter
+        // reads both, with the definitions' values the compiled code computed.
+        let counterparties = program.norms.iter().any(|n| n.counterparty.is_some());
+        let absent = program.defs.iter().any(|d| d.inline);
+        if counterparties || absent {
+            let chosen = decision::select_data(program, modules, as_of);
+            let mut env = crate::interp::Env::with_modules(program, facts.to_vec(), &chosen);
+            env.as_of = Some(as_of);
+            env.defs = decided.defs.clone();
+            if absent {
+                decision::absent_defs(program, &mut env)?;
+                decided.defs = env.defs.clone();
+            }
+            if counterparties {
+                decided.counterparties =
+                    decision::counterparties(program, &mut env, &decided.applies)?;
+            }
+        }
+        Ok(decided)
     }
 
     /// Packs a case's facts into the layout compiled code reads.
@@ -442,10 +463,11 @@ impl JitProgram {
             violated: Vec::new(),
             keep_until: Vec::new(),
             fines: Vec::new(),
+            counterparties: vec![None; program.norms.len()],
             defs: Vec::new(),
         };
         for (i, def) in program.defs.iter().enumerate() {
-            if !program.def_in_force(def, as_of) {
+            if def.inline || !program.def_in_force(def, as_of) {
                 d.defs.push(None);
                 continue;
             }
