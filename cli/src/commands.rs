@@ -306,6 +306,65 @@ fn print_why_not(w: &norm_runtime::why::WhyNot) {
     }
 }
 
+fn print_norm(n: &norm_runtime::decision::NormOut) {
+    let mut cite = format!("Art. {}", n.article);
+    if let Some(p) = n.paragraph {
+        cite.push_str(&format!("({p})"));
+    }
+    if let Some(i) = n.item {
+        cite.push_str(&format!(" item {i}"));
+    }
+    let mut who = Vec::new();
+    if let Some(a) = &n.addressee {
+        who.push(format!("addressee: {a}"));
+    }
+    if let Some(a) = &n.authority {
+        who.push(format!("authority: {a}"));
+    }
+    if let Some(due) = &n.due {
+        who.push(format!("due: {due}"));
+    }
+    if n.due_unknown.is_some() {
+        who.push("due: unknown".to_string());
+    }
+    if let Some(s) = n.status.filter(|s| *s != "standing") {
+        who.push(format!("status: {}", s.replace('_', " ")));
+    }
+    if let Some(k) = &n.keep_until {
+        who.push(format!("keep until: {k}"));
+    }
+    if !n.counterparties.is_empty() {
+        who.push(format!("towards: {}", n.counterparties.join(", ")));
+    }
+    outln!(
+        "  {} {} — {}{}",
+        n.kind,
+        n.id,
+        cite,
+        if who.is_empty() {
+            String::new()
+        } else {
+            format!(" — {}", who.join(", "))
+        }
+    );
+    if !n.text.is_empty() {
+        outln!("      {}", n.text);
+    }
+    if let Some(why) = &n.due_unknown {
+        outln!("      due date unknown: {why}");
+    }
+}
+
+/// ` (party `p`, system `s`)` for an entry that names them.
+fn of_whom(party: &Option<String>, system: &Option<String>) -> String {
+    match (party, system) {
+        (Some(p), Some(s)) => format!(" (party `{p}`, system `{s}`)"),
+        (Some(p), None) => format!(" (party `{p}`)"),
+        (None, Some(s)) => format!(" (system `{s}`)"),
+        (None, None) => String::new(),
+    }
+}
+
 fn print_decision(engine: &Engine, d: &Decision) {
     let program = engine.program();
     let data: Vec<String> = d
@@ -322,43 +381,27 @@ fn print_decision(engine: &Engine, d: &Decision) {
         outln!("No norm applies.");
     } else {
         outln!("Norms that apply ({}):", d.norms.len());
+        // Grouped by the party they bind and the system they concern, in the case's order.
+        let mut groups: Vec<(Option<&str>, Option<&str>)> = Vec::new();
         for n in &d.norms {
-            let mut cite = format!("Art. {}", n.article);
-            if let Some(p) = n.paragraph {
-                cite.push_str(&format!("({p})"));
+            let key = (n.party.as_deref(), n.system.as_deref());
+            if !groups.contains(&key) {
+                groups.push(key);
             }
-            if let Some(i) = n.item {
-                cite.push_str(&format!(" item {i}"));
-            }
-            let mut who = Vec::new();
-            if let Some(a) = &n.addressee {
-                who.push(format!("addressee: {a}"));
-            }
-            if let Some(a) = &n.authority {
-                who.push(format!("authority: {a}"));
-            }
-            if let Some(due) = &n.due {
-                who.push(format!("due: {due}"));
-            }
-            if n.due_unknown.is_some() {
-                who.push("due: unknown".to_string());
-            }
-            outln!(
-                "  {} {} — {}{}",
-                n.kind,
-                n.id,
-                cite,
-                if who.is_empty() {
-                    String::new()
-                } else {
-                    format!(" — {}", who.join(", "))
+        }
+        for key in groups {
+            if let (Some(party), system) = key {
+                match system {
+                    Some(sys) => outln!("\n Party `{party}`, system `{sys}`:"),
+                    None => outln!("\n Party `{party}`:"),
                 }
-            );
-            if !n.text.is_empty() {
-                outln!("      {}", n.text);
             }
-            if let Some(why) = &n.due_unknown {
-                outln!("      due date unknown: {why}");
+            for n in d
+                .norms
+                .iter()
+                .filter(|n| (n.party.as_deref(), n.system.as_deref()) == key)
+            {
+                print_norm(n);
             }
         }
     }
@@ -372,12 +415,13 @@ fn print_decision(engine: &Engine, d: &Decision) {
                     .unwrap_or_else(|| v.to_string())
             };
             outln!(
-                "  {} — Art. {}{} — fine {} to {}",
+                "  {} — Art. {}{} — fine {} to {}{}",
                 p.id,
                 p.article,
                 p.paragraph.map(|x| format!("({x})")).unwrap_or_default(),
                 amount(&p.min),
-                amount(&p.max)
+                amount(&p.max),
+                of_whom(&p.party, &p.system)
             );
             if !p.text.is_empty() {
                 outln!("      {}", p.text);
@@ -404,7 +448,12 @@ fn print_decision(engine: &Engine, d: &Decision) {
             if let Some(i) = f.item {
                 cite.push_str(&format!(" item {i}"));
             }
-            outln!("  {} {} — {cite}", if f.holds { "✓" } else { "✗" }, f.id);
+            outln!(
+                "  {} {} — {cite}{}",
+                if f.holds { "✓" } else { "✗" },
+                f.id,
+                of_whom(&f.party, &f.system)
+            );
             if !f.meaning.is_empty() {
                 outln!("      {}", f.meaning);
             }

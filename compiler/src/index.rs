@@ -612,7 +612,7 @@ impl Builder<'_, '_> {
                     self.expr(e, Some(Ty::Date))
                 }
                 ClauseKind::Violated(e) => self.expr(e, Some(Ty::Bool)),
-                ClauseKind::Counterparty(e) => self.expr(e, None),
+                ClauseKind::Counterparty(e, _) => self.expr(e, None),
                 ClauseKind::Fine { min, max } => {
                     self.expr(min, Some(Ty::Money));
                     self.expr(max, Some(Ty::Money));

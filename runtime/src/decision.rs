@@ -670,7 +670,27 @@ pub fn counterparties(
         if applies.get(i) != Some(&true) {
             continue;
         }
-        let v = match env.eval(e) {
+        // `counterparty p in parties where …`: the ids of the elements that match.
+        let value = if e.ty == norm_compiler::value::Ty::Bool {
+            env.matching(e).map(|items| {
+                let ids: Vec<Value> = items
+                    .iter()
+                    .filter_map(|v| match v {
+                        Value::Text(t) => Some(Value::Text(t.clone())),
+                        Value::Struct(sid, fields) => program
+                            .types
+                            .struct_def(*sid)
+                            .and_then(|s| s.fields.iter().position(|f| f.name == "id"))
+                            .and_then(|k| fields.get(k).cloned()),
+                        _ => None,
+                    })
+                    .collect();
+                Value::List(ids.into())
+            })
+        } else {
+            env.eval(e)
+        };
+        let v = match value {
             Ok(v) => Some(v),
             Err(err) if err.kind == crate::interp::EvalErrorKind::MissingFact => None,
             Err(err) => return Err(err),

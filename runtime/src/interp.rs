@@ -281,6 +281,41 @@ impl<'p> Env<'p> {
         }
     }
 
+    /// The elements of an `exists x in C where …` for which its condition holds (a norm's
+    /// `counterparty p in parties where …`).
+    pub fn matching(&mut self, e: &Expr) -> Result<Vec<Value>, EvalError> {
+        let ExprKind::Quant {
+            collection,
+            filter,
+            body,
+            ..
+        } = &e.kind
+        else {
+            return Err(internal(e.span));
+        };
+        let items = match self.eval(collection)? {
+            Value::Set(items) | Value::List(items) => items,
+            _ => return Err(internal(e.span)),
+        };
+        let mut out = Vec::new();
+        for item in items.iter() {
+            self.locals.push(item.clone());
+            let r = (|| {
+                if let Some(f) = filter
+                    && !self.eval_bool(f)?
+                {
+                    return Ok(false);
+                }
+                self.eval_bool(body)
+            })();
+            self.locals.pop();
+            if r? {
+                out.push(item.clone());
+            }
+        }
+        Ok(out)
+    }
+
     pub fn eval_bool(&mut self, e: &Expr) -> Result<bool, EvalError> {
         match self.eval(e)? {
             Value::Bool(b) => Ok(b),

@@ -23,6 +23,21 @@ struct Overrides<'a> {
 }
 
 impl<'a> Checker<'a> {
+    /// `counterparty p in C where …`: the elements of `C` are text ids or structs with an `id`.
+    fn selects_ids(&self, x: &ir::Expr) -> bool {
+        let ir::ExprKind::Quant { collection, .. } = &x.kind else {
+            return false;
+        };
+        match collection.ty.element() {
+            Some(Ty::Text) => true,
+            Some(Ty::Struct(sid)) => self
+                .types
+                .struct_def(*sid)
+                .is_some_and(|s| s.fields.iter().any(|f| f.name == "id" && f.ty == Ty::Text)),
+            _ => false,
+        }
+    }
+
     pub(super) fn check_norms(&mut self, items: &[(&'a ast::Item, Option<u32>)]) {
         let mut overrides: Vec<Overrides<'a>> = Vec::new();
         for (item, article) in items {
@@ -127,11 +142,13 @@ impl<'a> Checker<'a> {
                             "the end of a retention period",
                         ))
                     }
-                    ClauseKind::Counterparty(e) => {
+                    ClauseKind::Counterparty(e, select) => {
                         let x = self.expr(e, None, &mut scope);
                         let ok = match &x.ty {
                             Ty::Text | Ty::Error => true,
                             Ty::Set(t) | Ty::List(t) => matches!(**t, Ty::Text | Ty::Never),
+                            // `p in parties where …`: elements with an `id`.
+                            Ty::Bool => *select && self.selects_ids(&x),
                             _ => false,
                         };
                         if !ok {
@@ -659,7 +676,7 @@ fn clause_name(c: &ClauseKind) -> &'static str {
         ClauseKind::Done(_) => "done",
         ClauseKind::Violated(_) => "violated",
         ClauseKind::KeepUntil(_) => "keep_until",
-        ClauseKind::Counterparty(_) => "counterparty",
+        ClauseKind::Counterparty(..) => "counterparty",
         ClauseKind::Text(_) => "text",
         ClauseKind::Act(_) => "act",
         ClauseKind::Effective(_) => "effective",

@@ -189,8 +189,10 @@ pub enum ClauseKind {
     Violated(Expr),
     /// `keep_until DATE`: a retention duty's end.
     KeepUntil(Expr),
-    /// `counterparty EXPR`: the other party (or parties) the duty concerns, by id.
-    Counterparty(Expr),
+    /// `counterparty EXPR`: the other party (or parties) the duty concerns, by id; or
+    /// `counterparties p in parties where COND` (then `true`: the expression is the `exists`
+    /// whose matching elements are the counterparties).
+    Counterparty(Expr, bool),
     Text(Spanned<String>),
     Act(Ident),
     Effective(Spanned<String>),

@@ -462,9 +462,9 @@ impl Formatter<'_> {
             | ClauseKind::Done(e)
             | ClauseKind::Violated(e)
             | ClauseKind::KeepUntil(e)
-            | ClauseKind::Counterparty(e) => {
+            | ClauseKind::Counterparty(e, false) => {
                 let word = match &c.kind {
-                    ClauseKind::Counterparty(_) => "counterparty ",
+                    ClauseKind::Counterparty(..) => "counterparty ",
                     ClauseKind::Done(_) => "done ",
                     ClauseKind::Violated(_) => "violated ",
                     ClauseKind::KeepUntil(_) => "keep_until ",
@@ -473,6 +473,21 @@ impl Formatter<'_> {
                 self.begin(word);
                 self.expr_block(e);
                 self.end_line();
+            }
+            ClauseKind::Counterparty(e, true) => {
+                if let ExprKind::Quant {
+                    var,
+                    collection,
+                    filter: Some(f),
+                    ..
+                } = &e.kind
+                {
+                    self.begin(&format!("counterparties {} in ", var.node));
+                    self.expr_block(collection);
+                    self.out.push_str(" where ");
+                    self.expr_block(f);
+                    self.end_line();
+                }
             }
             ClauseKind::Text(t) => self.line(&format!("text {}", quote(&t.node))),
             ClauseKind::Act(a) => self.line(&format!("act {}", a.node)),

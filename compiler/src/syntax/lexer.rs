@@ -107,6 +107,8 @@ pub enum Tok<'a> {
     Status,
     #[token("counterparty")]
     Counterparty,
+    #[token("counterparties")]
+    Counterparties,
     #[token("party")]
     Party,
     #[token("on")]
@@ -440,6 +442,7 @@ pub fn token_text(tok: &Tok<'_>) -> &'static str {
         KeepUntil => "keep_until",
         Status => "status",
         Counterparty => "counterparty",
+        Counterparties => "counterparties",
         Party => "party",
         On => "on",
         Where => "where",
