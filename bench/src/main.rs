@@ -620,7 +620,10 @@ fn main() {
         .jit()
         .unwrap_or_else(|| die("no JIT program".into()));
     let ssel = select_data_index(sprog, smods, as_of);
-    let mut examples: Vec<(Vec<NValue>, Packed)> = Vec::new();
+    // Each example is decided per party and system (its perspectives): the raw timings run
+    // one evaluation of the law per perspective, the Decision timings the whole case.
+    let mut raw: Vec<(Vec<NValue>, Packed)> = Vec::new();
+    let mut whole: Vec<Vec<NValue>> = Vec::new();
     let mut ex_files: Vec<PathBuf> = std::fs::read_dir(root.join("examples"))
         .unwrap_or_else(|e| die(format!("examples: {e}")))
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -641,28 +644,35 @@ fn main() {
                 p.display()
             )),
         }
-        let packed = sj
-            .pack_facts(&v)
-            .unwrap_or_else(|| die(format!("{}: does not pack", p.display())));
-        examples.push((v, packed));
+        let views = norm_runtime::subjects::perspectives(sprog, &v)
+            .unwrap_or_else(|_| die(format!("{}: no parties", p.display())));
+        for view in &views {
+            let bound = norm_runtime::subjects::bind(sprog, &v, view);
+            let packed = sj
+                .pack_facts(&bound)
+                .unwrap_or_else(|| die(format!("{}: does not pack", p.display())));
+            raw.push((bound, packed));
+        }
+        whole.push(v);
     }
-    let ne = examples.len();
+    let ne = whole.len();
+    let nr = raw.len();
     let mut sout = Vec::new();
-    let s_jit_raw = measure(ne, |i| {
-        if let Some((_, p)) = examples.get(i) {
+    let s_jit_raw = measure(nr, |i| {
+        if let Some((_, p)) = raw.get(i) {
             black_box(
                 sj.run_applies(sprog, smods, black_box(p), &ssel, as_of, &mut sout)
                     .is_ok(),
             );
         }
     });
-    let s_int_raw = measure(ne, |i| {
-        if let Some((v, _)) = examples.get(i) {
+    let s_int_raw = measure(nr, |i| {
+        if let Some((v, _)) = raw.get(i) {
             black_box(evaluate(sprog, black_box(v.clone()), smods, as_of).is_ok());
         }
     });
     let s_jit_dec = measure(ne, |i| {
-        if let Some((v, _)) = examples.get(i) {
+        if let Some(v) = whole.get(i) {
             black_box(
                 sjit.decide_values(
                     black_box(v.clone()),
@@ -674,7 +684,7 @@ fn main() {
         }
     });
     let s_int_dec = measure(ne, |i| {
-        if let Some((v, _)) = examples.get(i) {
+        if let Some(v) = whole.get(i) {
             black_box(
                 sint.decide_values(
                     black_box(v.clone()),
@@ -723,7 +733,7 @@ fn main() {
     );
 
     println!(
-        "\n== whole stdlib (stdlib/mail + stdlib/data: {norms_count} norms), {ne} examples/*.json, as of {AS_OF} =="
+        "\n== whole stdlib (stdlib/mail + stdlib/data: {norms_count} norms), {ne} examples/*.json ({nr} evaluations, one per party and system), as of {AS_OF} =="
     );
     println!(
         "parse+check (driver::compile + load_data)  {:>8.2} ms   median of {runs}",

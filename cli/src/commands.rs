@@ -431,10 +431,11 @@ fn print_decision(engine: &Engine, d: &Decision) {
     if !d.warnings.is_empty() {
         outln!("\nWarnings:");
         for w in &d.warnings {
+            let whom = of_whom(&w.party, &w.system);
             if w.article.is_empty() {
-                outln!("  {}: {}", w.id, w.text);
+                outln!("  {}{whom}: {}", w.id, w.text);
             } else {
-                outln!("  {} — Art. {}: {}", w.id, w.article, w.text);
+                outln!("  {} — Art. {}{whom}: {}", w.id, w.article, w.text);
             }
         }
     }

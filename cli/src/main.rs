@@ -148,7 +148,7 @@ enum Command {
     },
     /// The norms each case of a corpus gains, loses or sees changed under a new data module or law version
     Diff(diff::DiffArgs),
-    /// Serve the law over HTTP (`/v1/decide`, `/v1/law`, `/v1/schema`, `/v1/modules`, `/metrics`)
+    /// Serve the law over HTTP (`/v1/decide`, `/v1/law`, `/v1/schema`, `/v1/modules`, `/metrics`, `/v1/openapi.json`)
     Serve(ServeArgs),
 }
 

@@ -189,6 +189,11 @@ pub struct PenaltyOut {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct WarningOut {
     pub id: String,
+    /// The party (and system) the warning is about, where the law decides per party.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub party: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
     /// The article the warning is about; empty (omitted) for a warning about the data, such as
     /// a calendar year that is missing.
     #[serde(skip_serializing_if = "String::is_empty")]
@@ -811,6 +816,8 @@ pub fn build_for(
             }
             NormKind::Warning => decision.warnings.push(WarningOut {
                 id: n.id.clone(),
+                party,
+                system,
                 article,
                 paragraph: n.paragraph,
                 text: n.text.clone(),
@@ -956,6 +963,8 @@ fn calendar_warnings(
     for (year, norms) in years {
         decision.warnings.push(WarningOut {
             id: "calendar_year_missing".to_string(),
+            party: None,
+            system: None,
             article: String::new(),
             paragraph: None,
             text: format!(

@@ -216,13 +216,16 @@ impl Gen {
                 },
                 _ => self.rng.pick(&INTS).to_string(),
             },
-            T::Bool => match self.rng.below(4) {
+            T::Bool => match self.rng.below(6) {
                 0 => "c.flag".into(),
                 1 => match self.item_local() {
                     Some(x) => format!("{x}.flag"),
                     None => "true".into(),
                 },
                 2 => "false".into(),
+                // Whether the case gives the optional `c.end`, alone or guarding its read.
+                3 => "present(c.end)".into(),
+                4 => "(present(c.end) and c.end > c.start)".into(),
                 _ => "true".into(),
             },
             T::Dec => match self.rng.below(3) {
