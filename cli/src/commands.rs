@@ -396,12 +396,28 @@ fn print_decision(engine: &Engine, d: &Decision) {
                     None => outln!("\n Party `{party}`:"),
                 }
             }
-            for n in d
+            let (standing, triggered): (Vec<_>, Vec<_>) = d
                 .norms
                 .iter()
                 .filter(|n| (n.party.as_deref(), n.system.as_deref()) == key)
-            {
+                .partition(|n| n.kind == "prohibition" && n.status == Some("standing"));
+            for n in triggered {
                 print_norm(n);
+            }
+            // Prohibitions that merely bind (the case shows no such conduct) are listed apart,
+            // so they do not crowd out what the case triggers.
+            if !standing.is_empty() {
+                outln!("  standing prohibitions (they bind; the case shows no such conduct):");
+                for n in standing {
+                    let mut cite = format!("Art. {}", n.article);
+                    if let Some(p) = n.paragraph {
+                        cite.push_str(&format!("({p})"));
+                    }
+                    if let Some(i) = n.item {
+                        cite.push_str(&format!(" item {i}"));
+                    }
+                    outln!("    {} — {cite}", n.id);
+                }
             }
         }
     }
@@ -642,6 +658,12 @@ pub fn test(paths: &[PathBuf], engine: TestEngine, coverage: bool) -> u8 {
     }
     if coverage {
         print_coverage(&program, &applied, &held);
+        // A paragraph that no norm or finding cites, and that the law's README does not list
+        // as text only with its reason, is left unexplained: the run fails.
+        let readme = crate::coverage::find_readme(paths);
+        if !crate::coverage::print(&program, readme.as_ref()).is_empty() && readme.is_some() {
+            code = INPUT;
+        }
     }
     outln!("{passed} passed, {failed} failed");
     code

@@ -20,6 +20,7 @@ macro_rules! out {
 }
 
 mod commands;
+mod coverage;
 mod data;
 mod diff;
 mod output;

@@ -818,7 +818,20 @@ impl fmt::Display for Program {
             writeln!(f, "struct {} {{ {} }}", s.name, fields.join(", "))?;
         }
         for fact in &self.facts {
-            writeln!(f, "fact {}: {}", fact.name, self.types.show(&fact.ty))?;
+            match fact
+                .subject
+                .as_ref()
+                .and_then(|s| self.facts.get(s.collection as usize))
+            {
+                Some(c) => writeln!(
+                    f,
+                    "fact {}: {} in {}",
+                    fact.name,
+                    self.types.show(&fact.ty),
+                    c.name
+                )?,
+                None => writeln!(f, "fact {}: {}", fact.name, self.types.show(&fact.ty))?,
+            }
         }
         for s in &self.schemas {
             let fields: Vec<String> = s
@@ -965,5 +978,33 @@ impl Program {
             defs: guarded,
             norms,
         }
+    }
+}
+
+impl Article {
+    /// How many paragraphs the article's text has: blocks separated by blank lines, a block of
+    /// numbered items (`1. …`) belonging to the paragraph before it. 0 when it has no text.
+    pub fn paragraph_count(&self) -> u32 {
+        let mut count = 0u32;
+        let mut in_block = false;
+        for line in &self.text {
+            let t = line.trim();
+            if t.is_empty() {
+                in_block = false;
+                continue;
+            }
+            if in_block {
+                continue;
+            }
+            in_block = true;
+            let item = t
+                .trim_start_matches(['-', '*', ' '])
+                .split_once('.')
+                .is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+            if !item || count == 0 {
+                count += 1;
+            }
+        }
+        count
     }
 }

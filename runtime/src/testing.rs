@@ -190,14 +190,14 @@ pub fn run_test(
                     .norms
                     .iter()
                     .find(|x| x.id == id0 && whom(&x.party, party) && whom(&x.system, system));
-                let applies = shown.is_some()
-                    || built
-                        .penalties
-                        .iter()
-                        .any(|x| x.id == id0 && whom(&x.party, party) && whom(&x.system, system))
-                    || (party.is_none()
-                        && system.is_none()
-                        && built.warnings.iter().any(|x| x.id == id0));
+                let applies =
+                    shown.is_some()
+                        || built.penalties.iter().any(|x| {
+                            x.id == id0 && whom(&x.party, party) && whom(&x.system, system)
+                        })
+                        || built.warnings.iter().any(|x| {
+                            x.id == id0 && whom(&x.party, party) && whom(&x.system, system)
+                        });
                 let mut of = String::new();
                 if let Some(p) = party {
                     of.push_str(&format!(" for party `{p}`"));
