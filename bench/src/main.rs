@@ -206,7 +206,8 @@ struct Row {
 
 fn main() {
     let root = root();
-    // Issue 13's rows alone: BENCH_ONLY=install or BENCH_ONLY=diff.
+    // Issue 13's rows alone: BENCH_ONLY=install or BENCH_ONLY=diff; the stdlib's rows alone:
+    // BENCH_ONLY=stdlib.
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     if only == "serve" {
         modules::print("norm serve under load (issue 14)", &[serve::serve(&root)]);
@@ -543,7 +544,8 @@ fn main() {
         }),
     );
 
-    if !only.is_empty() {
+    // BENCH_ONLY=stdlib: no slice rows, the whole-stdlib section alone.
+    if !only.is_empty() && only != "stdlib" {
         for r in &rows {
             println!(
                 "{:<40} {:>10} median {:>10} p99",

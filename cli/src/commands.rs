@@ -451,7 +451,8 @@ fn print_decision(engine: &Engine, d: &Decision) {
             if w.article.is_empty() {
                 outln!("  {}{whom}: {}", w.id, w.text);
             } else {
-                outln!("  {} — Art. {}{whom}: {}", w.id, w.article, w.text);
+                let para = w.paragraph.map(|p| format!("({p})")).unwrap_or_default();
+                outln!("  {} — Art. {}{para}{whom}: {}", w.id, w.article, w.text);
             }
         }
     }
