@@ -33,12 +33,20 @@ pub struct Compilation {
     pub law_files: Vec<ParsedFile>,
     pub data_files: Vec<ParsedFile>,
     pub program: Option<Program>,
-    /// The checked program even when it has errors (for tools that show partial results).
+    /// The checked program when it has errors (for tools that show partial results); an
+    /// error-free one is in `program` ([`Compilation::checked`] gives either).
     pub partial: Option<Program>,
     pub data: Vec<DataModule>,
     pub diagnostics: Vec<Diagnostic>,
     /// Some file could not be parsed at all: the law was not checked.
     pub fatal: bool,
+}
+
+impl Compilation {
+    /// The checked program, with errors or without (for tools that show partial results).
+    pub fn checked(&self) -> Option<&Program> {
+        self.program.as_ref().or(self.partial.as_ref())
+    }
 }
 
 impl Compilation {
@@ -49,6 +57,12 @@ impl Compilation {
 
 /// Loads, parses and checks everything under `paths` (files or directories).
 pub fn compile(loader: &dyn Loader, paths: &[PathBuf]) -> Compilation {
+    compile_with(loader, paths, true)
+}
+
+/// [`compile`], checking the law's `test` blocks or not (a law loaded only to decide cases
+/// does not run them; `check`, `test` and the editor do).
+pub fn compile_with(loader: &dyn Loader, paths: &[PathBuf], tests: bool) -> Compilation {
     let mut c = Compilation::default();
     let mut seen = HashSet::new();
     let mut queue: Vec<(PathBuf, Option<Span>)> = paths.iter().map(|p| (p.clone(), None)).collect();
@@ -69,8 +83,8 @@ pub fn compile(loader: &dyn Loader, paths: &[PathBuf]) -> Compilation {
     if c.fatal {
         return c;
     }
-    let asts: Vec<ast::File> = c.law_files.iter().map(|f| f.ast.clone()).collect();
-    let (program, mut diags) = check::check_law(&asts);
+    let asts: Vec<&ast::File> = c.law_files.iter().map(|f| &f.ast).collect();
+    let (program, mut diags) = check::check_law_with(&asts, tests);
     if c.diagnostics.iter().any(Diagnostic::is_error) {
         // Syntax errors hid some uses: "never used" warnings would be noise.
         diags.retain(|d| !matches!(d.code, "W0103" | "W0104"));
@@ -91,10 +105,12 @@ pub fn compile(loader: &dyn Loader, paths: &[PathBuf]) -> Compilation {
         }
         check_duplicate_modules(&mut c);
     }
-    if !c.has_errors() {
-        c.program = Some(program.clone());
+    // One program, never copied: error-free in `program`, else in `partial`.
+    if c.has_errors() {
+        c.partial = Some(program);
+    } else {
+        c.program = Some(program);
     }
-    c.partial = Some(program);
     c
 }
 
@@ -113,6 +129,16 @@ pub fn compile_law(
     paths: &[PathBuf],
     data: Option<&[PathBuf]>,
 ) -> Compilation {
+    compile_law_with(loader, paths, data, true)
+}
+
+/// [`compile_law`], checking the `test` blocks or not (see [`compile_with`]).
+pub fn compile_law_with(
+    loader: &dyn Loader,
+    paths: &[PathBuf],
+    data: Option<&[PathBuf]>,
+    tests: bool,
+) -> Compilation {
     if let [path] = paths
         && let Some(d) = part_of_a_law(loader, path)
     {
@@ -121,7 +147,7 @@ pub fn compile_law(
             ..Compilation::default()
         };
     }
-    let mut c = compile(loader, paths);
+    let mut c = compile_with(loader, paths, tests);
     let data_paths: Vec<PathBuf> = match data {
         // Given data replaces any found among the law's paths.
         Some(d) => {

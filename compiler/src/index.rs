@@ -951,7 +951,7 @@ test "t" {
                 text: c.db.text(f.id),
             })
             .collect();
-        let program = c.partial.clone().unwrap_or_default();
+        let program = c.checked().cloned().unwrap_or_default();
         let i = Index::build(&files, &program);
         (c, i)
     }

@@ -280,7 +280,7 @@ pub struct Analysis {
 impl Analysis {
     pub fn compile(generation: u64, loader: &OverlayLoader, paths: &[PathBuf]) -> Analysis {
         let compilation = driver::compile(loader, paths);
-        let program = compilation.partial.clone().unwrap_or_default();
+        let program = compilation.checked().cloned().unwrap_or_default();
         let files: Vec<SourceFile<'_>> = compilation
             .law_files
             .iter()

@@ -541,7 +541,8 @@ impl Engine {
         data: Option<&[PathBuf]>,
         kind: EngineKind,
     ) -> Result<Engine, LoadError> {
-        let mut c = driver::compile_law(loader, law, data);
+        // To decide cases: the law's `test` blocks are not checked (`norm test` does).
+        let mut c = driver::compile_law_with(loader, law, data, false);
         let Some(program) = c.program.take() else {
             return Err(LoadError {
                 db: c.db,
@@ -863,7 +864,7 @@ fn compile_law_alone(
     loader: &dyn Loader,
     law: &[PathBuf],
 ) -> Result<(Program, SourceDb), OpenError> {
-    let mut c = driver::compile_law(loader, law, Some(&[]));
+    let mut c = driver::compile_law_with(loader, law, Some(&[]), false);
     match c.program.take() {
         Some(p) => Ok((p, c.db)),
         None => Err(OpenError::Law(LoadError {

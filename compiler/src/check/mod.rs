@@ -175,7 +175,13 @@ pub(crate) fn overlap(a: (Option<Date>, Option<Date>), b: (Option<Date>, Option<
 
 /// Checks the files of one law and lowers them to IR. The program is returned even when there
 /// are errors (for the editor); the runtime must only ever be given an error-free one.
-pub fn check_law(files: &[ast::File]) -> (Program, Vec<Diagnostic>) {
+pub fn check_law(files: &[&ast::File]) -> (Program, Vec<Diagnostic>) {
+    check_law_with(files, true)
+}
+
+/// [`check_law`], checking the `test` blocks or not: a law loaded to decide cases
+/// (`Engine::load`) never runs its tests, so it need not check them.
+pub fn check_law_with(files: &[&ast::File], tests: bool) -> (Program, Vec<Diagnostic>) {
     let mut c = Checker {
         program: Program::default(),
         types: Types::default(),
@@ -214,7 +220,9 @@ pub fn check_law(files: &[ast::File]) -> (Program, Vec<Diagnostic>) {
     c.check_tiers(&items);
     c.unreachable_norms();
     c.possible_conflicts();
-    c.check_tests(&items);
+    if tests {
+        c.check_tests(&items);
+    }
     c.program.types = c.types.clone();
     if !c.diagnostics.iter().any(|d| d.is_error()) {
         inline::expand_absent_defs(&mut c.program);
@@ -402,7 +410,7 @@ impl Checker<'_> {
 }
 
 /// All items with the index of the article they sit in (articles themselves included).
-fn flatten(files: &[ast::File]) -> Vec<(&ast::Item, Option<u32>)> {
+fn flatten<'a>(files: &[&'a ast::File]) -> Vec<(&'a ast::Item, Option<u32>)> {
     let mut out = Vec::new();
     let mut article = 0u32;
     for f in files {
@@ -439,7 +447,7 @@ impl<'a> Checker<'a> {
 
     /// The `law` headers: one per version of the law (same name, distinct versions, each with
     /// its period; consecutive periods must neither overlap nor leave a gap).
-    fn header(&mut self, files: &[ast::File], items: &[(&ast::Item, Option<u32>)]) {
+    fn header(&mut self, files: &[&ast::File], items: &[(&ast::Item, Option<u32>)]) {
         let mut found: Option<Span> = None;
         let mut versions: Vec<ir::LawVersion> = Vec::new();
         for (item, _) in items {

@@ -96,6 +96,31 @@ fn is_word(ty: &Ty) -> bool {
     matches!(ty, Ty::Int | Ty::Date | Ty::Enum(_) | Ty::WorkingDays)
 }
 
+/// One step of the decision, in the interpreter's order (see the module docs).
+#[derive(Clone, Copy, Debug)]
+pub enum Item {
+    /// A definition (not one that may be absent: those are expanded where read).
+    Def(usize),
+    /// Whether a norm applies.
+    Norm(usize),
+    /// The due date, done date, violation, retention end or fine of a norm that applies.
+    Finish(usize),
+}
+
+/// Every step of the decision, in order: the definitions, the norms (each after those that may
+/// defeat it), then what the norms that apply carry, in the Decision's order.
+pub fn items(p: &Program, order: &[usize]) -> Vec<Item> {
+    let mut out = Vec::new();
+    for &i in &p.def_order {
+        if p.defs.get(i as usize).is_some_and(|d| !d.inline) {
+            out.push(Item::Def(i as usize));
+        }
+    }
+    out.extend(p.norm_order.iter().map(|&i| Item::Norm(i as usize)));
+    out.extend(order.iter().map(|&i| Item::Finish(i)));
+    out
+}
+
 impl<'a, 'f> Gen<'a, 'f> {
     pub fn new(
         mut b: FunctionBuilder<'f>,
@@ -1132,61 +1157,65 @@ impl<'a, 'f> Gen<'a, 'f> {
 
     // ---- the decision ----------------------------------------------------------------------
 
-    /// Compiles the whole decision; see the module docs for the order.
-    pub fn decide(&mut self, order: &[usize]) -> R<()> {
-        let p = self.p;
-        for &i in &p.def_order {
-            // A definition that may be absent is expanded where it is read, never decided.
-            if p.defs.get(i as usize).is_some_and(|d| d.inline) {
-                continue;
-            }
-            self.def(i as usize)?;
-        }
-        for &i in &p.norm_order {
-            self.norm(i as usize)?;
-        }
-        for &i in order {
-            let Some(n) = p.norms.get(i) else { continue };
-            match n.kind {
-                NormKind::Penalty => {
-                    if let (Some((lo, hi)), Some(Some(off))) = (&n.fine, self.plan.fines.get(i)) {
-                        let off = Self::out_off(*off)?;
-                        self.if_applies(i, |g| {
-                            let a = g.expr(lo)?;
-                            let b = g.expr(hi)?;
-                            let out = g.out;
-                            let na = a.len() as i32;
-                            g.store_words(&a, out, off);
-                            g.store_words(&b, out, off + 8 * na);
-                            Ok(())
-                        })?;
-                    }
-                }
-                NormKind::Warning => {}
-                _ => {
-                    if let (Some(d), Some(Some(off))) = (&n.due, self.plan.due.get(i)) {
-                        let off = Self::out_off(*off)?;
-                        self.if_applies(i, |g| g.due(d, off, true))?;
-                    }
-                    // In the interpreter's order (`decision::finish`): done, violated, keep_until.
-                    for (e, slot) in [
-                        (&n.done, self.plan.done.get(i).copied().flatten()),
-                        (&n.violated, self.plan.violated.get(i).copied().flatten()),
-                        (
-                            &n.keep_until,
-                            self.plan.keep_until.get(i).copied().flatten(),
-                        ),
-                    ] {
-                        if let (Some(e), Some(off)) = (e, slot) {
-                            let off = Self::out_off(off)?;
-                            self.if_applies(i, |g| g.due(e, off, false))?;
-                        }
-                    }
-                }
+    /// Compiles one part of the decision: its items in order, then `return 0`. The parts,
+    /// run one after another, decide the case ([`items`]); they share nothing but the output
+    /// buffer, where each writes what later parts read.
+    pub fn decide_items(&mut self, items: &[Item]) -> R<()> {
+        for item in items {
+            match *item {
+                Item::Def(i) => self.def(i)?,
+                Item::Norm(i) => self.norm(i)?,
+                Item::Finish(i) => self.finish(i)?,
             }
         }
         let zero = self.b.ins().iconst(types::I64, 0);
         self.b.ins().return_(&[zero]);
+        Ok(())
+    }
+
+    /// The due date, done date, violation, retention end or fine of norm `i`, if it applies.
+    fn finish(&mut self, i: usize) -> R<()> {
+        let p = self.p;
+        let Some(n) = p.norms.get(i) else {
+            return Ok(());
+        };
+        match n.kind {
+            NormKind::Penalty => {
+                if let (Some((lo, hi)), Some(Some(off))) = (&n.fine, self.plan.fines.get(i)) {
+                    let off = Self::out_off(*off)?;
+                    self.if_applies(i, |g| {
+                        let a = g.expr(lo)?;
+                        let b = g.expr(hi)?;
+                        let out = g.out;
+                        let na = a.len() as i32;
+                        g.store_words(&a, out, off);
+                        g.store_words(&b, out, off + 8 * na);
+                        Ok(())
+                    })?;
+                }
+            }
+            NormKind::Warning => {}
+            _ => {
+                if let (Some(d), Some(Some(off))) = (&n.due, self.plan.due.get(i)) {
+                    let off = Self::out_off(*off)?;
+                    self.if_applies(i, |g| g.due(d, off, true))?;
+                }
+                // In the interpreter's order (`decision::finish`): done, violated, keep_until.
+                for (e, slot) in [
+                    (&n.done, self.plan.done.get(i).copied().flatten()),
+                    (&n.violated, self.plan.violated.get(i).copied().flatten()),
+                    (
+                        &n.keep_until,
+                        self.plan.keep_until.get(i).copied().flatten(),
+                    ),
+                ] {
+                    if let (Some(e), Some(off)) = (e, slot) {
+                        let off = Self::out_off(off)?;
+                        self.if_applies(i, |g| g.due(e, off, false))?;
+                    }
+                }
+            }
+        }
         Ok(())
     }
 

@@ -42,18 +42,22 @@ impl Drop for Code {
         };
         if let Some(m) = module {
             // SAFETY: the code is dropped with the `JitProgram` that owns it, so no call into
-            // it is running and no pointer to it (the private `entry`) can be used again.
+            // it is running and no pointer to it (the private `entries`) can be used again.
             unsafe { m.free_memory() };
         }
     }
 }
+
+/// The most steps (definitions, norms, norms' dates) one compiled function holds.
+const PART: usize = 48;
 
 /// The machine code of a program with everything it points to; shared by every
 /// [`JitProgram`] made from it with other data ([`JitProgram::with_data`]).
 struct Compiled {
     // Field order matters: `code` is dropped before the constants it points to.
     _code: Code,
-    entry: Entry,
+    /// The parts of the decision, run in order ([`codegen::items`]).
+    entries: Vec<Entry>,
     plan: Plan,
     layout: CaseLayout,
     /// Constants the code points to (texts, packed collections and structs).
@@ -127,9 +131,11 @@ impl JitProgram {
 
         let mut fb = settings::builder();
         for (k, v) in [
-            // Measured on the benchmark: "speed" makes a decision ~1.8x faster than "none"
-            // (the hot path is now mostly compiled code) for ~15 % more compile time.
-            ("opt_level", "speed"),
+            // Measured on the benchmark (session 4, the whole stdlib in parts): "speed" makes
+            // a raw evaluation ~10 % faster than "none" (2.03 against 2.26 µs: most of it is
+            // now loops over the case's events and host calls) for ~20 % more compile time
+            // (36 against 29 ms); the load time is the scarcer budget.
+            ("opt_level", "none"),
             // Cranelift's IR verifier checks our codegen's output: on in debug builds (every
             // test runs it), off in release, where it cost ~15 % of the compile.
             (
@@ -179,66 +185,76 @@ impl JitProgram {
                     .map_err(module_error)?,
             );
         }
+        // The decision is compiled as a sequence of functions of at most `PART` steps each,
+        // run one after another: Cranelift's cost (time and memory) grows faster than the size
+        // of a function, and the parts share nothing but the output buffer.
+        let steps = codegen::items(program, &crate::decision::decision_order(program));
         let s1 = sig(&module, 1);
-        let main = module
-            .declare_function("decide", Linkage::Export, &s1)
-            .map_err(module_error)?;
         let mut ctx: Context = module.make_context();
-        ctx.func.signature = s1;
         let mut fctx = FunctionBuilderContext::new();
         let mut consts = Packed::default();
-        {
-            let b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
-            let mut b = b;
-            let mut refs = imported
-                .iter()
-                .map(|id| module.declare_func_in_func(*id, b.func));
-            let (
-                Some(generic),
-                Some(dec_cmp),
-                Some(dec_arith),
-                Some(working_days),
-                Some(period_end),
-            ) = (
-                refs.next(),
-                refs.next(),
-                refs.next(),
-                refs.next(),
-                refs.next(),
-            )
-            else {
-                return Err("host helpers".into());
-            };
-            let h = Helpers {
-                generic,
-                dec_cmp,
-                dec_arith,
-                working_days,
-                period_end,
-            };
-            let _ = &mut b;
-            let mut g = Gen::new(b, program, &layout, &mut plan, &mut consts, h);
-            g.decide(&crate::decision::decision_order(program))?;
-            g.b.seal_all_blocks();
-            g.b.finalize(module.target_config());
-        }
-        module
-            .define_function(main, &mut ctx)
-            .map_err(|e| match e {
+        let mut ids = Vec::new();
+        for (k, part) in steps.chunks(PART).enumerate() {
+            let id = module
+                .declare_function(&format!("decide_{k}"), Linkage::Export, &s1)
+                .map_err(module_error)?;
+            ctx.func.signature = s1.clone();
+            {
+                let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+                let mut refs = imported
+                    .iter()
+                    .map(|id| module.declare_func_in_func(*id, b.func));
+                let (
+                    Some(generic),
+                    Some(dec_cmp),
+                    Some(dec_arith),
+                    Some(working_days),
+                    Some(period_end),
+                ) = (
+                    refs.next(),
+                    refs.next(),
+                    refs.next(),
+                    refs.next(),
+                    refs.next(),
+                )
+                else {
+                    return Err("host helpers".into());
+                };
+                let h = Helpers {
+                    generic,
+                    dec_cmp,
+                    dec_arith,
+                    working_days,
+                    period_end,
+                };
+                let _ = &mut b;
+                let mut g = Gen::new(b, program, &layout, &mut plan, &mut consts, h);
+                g.decide_items(part)?;
+                g.b.seal_all_blocks();
+                g.b.finalize(module.target_config());
+            }
+            module.define_function(id, &mut ctx).map_err(|e| match e {
                 cranelift::module::ModuleError::Compilation(ce) => {
                     cranelift::codegen::print_errors::pretty_error(&ctx.func, ce)
                 }
                 other => module_error(other),
             })?;
-        module.clear_context(&mut ctx);
+            module.clear_context(&mut ctx);
+            ids.push(id);
+        }
         module.finalize_definitions().map_err(module_error)?;
-        let ptr = module.get_finalized_function(main);
-        // SAFETY: `decide` was defined above with signature (i64) -> i64, which on this
-        // target is the C ABI of `extern "C" fn(*mut Ctx) -> u64`.
-        let entry: Entry = unsafe { std::mem::transmute::<*const u8, Entry>(ptr) };
+        let entries: Vec<Entry> = ids
+            .iter()
+            .map(|id| {
+                let ptr = module.get_finalized_function(*id);
+                // SAFETY: each `decide_k` was defined above with signature (i64) -> i64, which
+                // on this target is the C ABI of `extern "C" fn(*mut Ctx) -> u64`.
+                unsafe { std::mem::transmute::<*const u8, Entry>(ptr) }
+            })
+            .collect();
         let compiled = Compiled {
             _code: Code(Mutex::new(Some(module))),
-            entry,
+            entries,
             plan,
             layout,
             _consts: consts,
@@ -439,12 +455,19 @@ impl JitProgram {
             err_site: 0,
             host: (&mut host as *mut Host<'_>).cast::<Host<'static>>(),
         };
-        // SAFETY: `entry` is the compiled `decide` of this program, alive while `self` is.
-        // Every pointer in `ctx` is valid for the call: `facts` and the data modules are packed
-        // with this program's layout (`pack_facts`, `compile`), `data` has one entry per
-        // schema, `out` has `plan.out_words` words, and `host` outlives the call. The code
-        // writes only within `out`, the context's error fields and its own stack.
-        let status = unsafe { (self.compiled.entry)(&mut ctx) };
+        let mut status = 0;
+        for entry in &self.compiled.entries {
+            // SAFETY: each entry is a compiled part of this program's decision, alive while
+            // `self` is. Every pointer in `ctx` is valid for the call: `facts` and the data
+            // modules are packed with this program's layout (`pack_facts`, `compile`), `data`
+            // has one entry per schema, `out` has `plan.out_words` words, and `host` outlives
+            // the call. The code writes only within `out`, the context's error fields and its
+            // own stack; the parts run in order, each reading what the ones before it wrote.
+            status = unsafe { entry(&mut ctx) };
+            if status != 0 {
+                break;
+            }
+        }
         if status != 0 {
             return Err(JitError {
                 kind: host::kind_of(ctx.err_kind),
