@@ -113,7 +113,11 @@ fn facts_error(json: &str) -> String {
 /// The facts errors of `json` against `law`, one per line.
 fn facts_error_in(law: &str, json: &str) -> String {
     let loader = MemoryLoader::with(&[("law.norm", law)]);
-    let c = compile(&loader, &[PathBuf::from("law.norm")]);
+    errors_of(compile(&loader, &[PathBuf::from("law.norm")]), json)
+}
+
+/// The facts errors of `json` against a compiled law (or the law's own diagnostics).
+fn errors_of(c: norm_compiler::driver::Compilation, json: &str) -> String {
     let Some(program) = c.program else {
         return render(&c.db, &c.diagnostics);
     };
@@ -240,17 +244,7 @@ fn mail_error(json: &str) -> String {
         &[root.join("stdlib/mail")],
         None,
     );
-    let Some(program) = c.program else {
-        return render(&c.db, &c.diagnostics);
-    };
-    match norm_runtime::facts::parse_facts_text(&program, json) {
-        Ok(_) => "no error".into(),
-        Err(errors) => errors
-            .iter()
-            .map(|e| e.to_string())
-            .collect::<Vec<_>>()
-            .join("\n"),
-    }
+    errors_of(c, json)
 }
 
 #[test]

@@ -487,35 +487,106 @@ impl Expr {
         let mut stack = vec![self];
         while let Some(e) = stack.pop() {
             f(e);
-            match &e.kind {
-                ExprKind::Const(_)
-                | ExprKind::Fact(_)
-                | ExprKind::Data(..)
-                | ExprKind::Def(_)
-                | ExprKind::AsOf
-                | ExprKind::Local(_) => {}
-                ExprKind::Field(x, _)
-                | ExprKind::Not(x)
-                | ExprKind::Neg(x)
-                | ExprKind::ToDecimal(x) => stack.push(x),
-                ExprKind::Bin(_, a, b) => stack.extend([&**a, &**b]),
-                ExprKind::If(a, b, c) => stack.extend([&**a, &**b, &**c]),
-                ExprKind::Quant {
-                    collection,
-                    filter,
-                    body,
-                    ..
-                } => {
-                    stack.extend([&**collection, &**body]);
-                    stack.extend(filter.as_deref());
-                }
-                ExprKind::WorkingDays { date, count, .. } => stack.extend([&**date, &**count]),
-                ExprKind::PeriodEnd { start, period, .. } => stack.extend([&**start, &**period]),
-                ExprKind::Set(xs)
-                | ExprKind::List(xs)
-                | ExprKind::Struct(_, xs)
-                | ExprKind::Call(_, xs) => stack.extend(xs.iter()),
+            e.children(&mut |c| stack.push(c));
+        }
+    }
+
+    /// Calls `f` on each expression directly inside this one (a quantifier's collection, then
+    /// its filter, then its body).
+    pub fn children<'e>(&'e self, f: &mut impl FnMut(&'e Expr)) {
+        match &self.kind {
+            ExprKind::Const(_)
+            | ExprKind::Fact(_)
+            | ExprKind::Data(..)
+            | ExprKind::Def(_)
+            | ExprKind::AsOf
+            | ExprKind::Local(_) => {}
+            ExprKind::Field(x, _)
+            | ExprKind::Not(x)
+            | ExprKind::Neg(x)
+            | ExprKind::ToDecimal(x) => f(x),
+            ExprKind::Bin(_, a, b) => {
+                f(a);
+                f(b);
             }
+            ExprKind::If(a, b, c) => {
+                f(a);
+                f(b);
+                f(c);
+            }
+            ExprKind::Quant {
+                collection,
+                filter,
+                body,
+                ..
+            } => {
+                f(collection);
+                if let Some(x) = filter {
+                    f(x);
+                }
+                f(body);
+            }
+            ExprKind::WorkingDays { date, count, .. } => {
+                f(date);
+                f(count);
+            }
+            ExprKind::PeriodEnd { start, period, .. } => {
+                f(start);
+                f(period);
+            }
+            ExprKind::Set(xs)
+            | ExprKind::List(xs)
+            | ExprKind::Struct(_, xs)
+            | ExprKind::Call(_, xs) => xs.iter().for_each(f),
+        }
+    }
+
+    /// [`Expr::children`], mutably.
+    pub fn children_mut(&mut self, f: &mut impl FnMut(&mut Expr)) {
+        match &mut self.kind {
+            ExprKind::Const(_)
+            | ExprKind::Fact(_)
+            | ExprKind::Data(..)
+            | ExprKind::Def(_)
+            | ExprKind::AsOf
+            | ExprKind::Local(_) => {}
+            ExprKind::Field(x, _)
+            | ExprKind::Not(x)
+            | ExprKind::Neg(x)
+            | ExprKind::ToDecimal(x) => f(x),
+            ExprKind::Bin(_, a, b) => {
+                f(a);
+                f(b);
+            }
+            ExprKind::If(a, b, c) => {
+                f(a);
+                f(b);
+                f(c);
+            }
+            ExprKind::Quant {
+                collection,
+                filter,
+                body,
+                ..
+            } => {
+                f(collection);
+                if let Some(x) = filter {
+                    f(x);
+                }
+                f(body);
+            }
+            ExprKind::WorkingDays { date, count, .. } => {
+                f(date);
+                f(count);
+            }
+            ExprKind::PeriodEnd { start, period, .. } => {
+                f(start);
+                f(period);
+            }
+            ExprKind::Set(xs)
+            | ExprKind::List(xs)
+            | ExprKind::Struct(_, xs)
+            | ExprKind::Call(_, xs) => xs.iter_mut().for_each(f),
         }
     }
 }

@@ -163,59 +163,12 @@ fn absent_under(p: &Program, e: &Expr, absent: &[bool], guarded: &mut Vec<String
         }
         _ => {
             let mut found = false;
-            children(e, &mut |c| {
+            e.children(&mut |c| {
                 if !found && absent_under(p, c, absent, &mut guarded.clone()) {
                     found = true;
                 }
             });
             found
-        }
-    }
-}
-
-fn children<'e>(e: &'e Expr, push: &mut impl FnMut(&'e Expr)) {
-    match &e.kind {
-        ExprKind::Const(_)
-        | ExprKind::Fact(_)
-        | ExprKind::Data(..)
-        | ExprKind::Def(_)
-        | ExprKind::AsOf
-        | ExprKind::Local(_) => {}
-        ExprKind::Field(x, _) | ExprKind::Not(x) | ExprKind::Neg(x) | ExprKind::ToDecimal(x) => {
-            push(x)
-        }
-        ExprKind::Bin(_, a, b) => {
-            push(a);
-            push(b);
-        }
-        ExprKind::If(a, b, c) => {
-            push(a);
-            push(b);
-            push(c);
-        }
-        ExprKind::Quant {
-            collection,
-            filter,
-            body,
-            ..
-        } => {
-            push(collection);
-            if let Some(f) = filter {
-                push(f);
-            }
-            push(body);
-        }
-        ExprKind::Set(xs)
-        | ExprKind::List(xs)
-        | ExprKind::Struct(_, xs)
-        | ExprKind::Call(_, xs) => xs.iter().for_each(push),
-        ExprKind::PeriodEnd { start, period, .. } => {
-            push(start);
-            push(period);
-        }
-        ExprKind::WorkingDays { date, count, .. } => {
-            push(date);
-            push(count);
         }
     }
 }
@@ -232,52 +185,24 @@ fn expand(e: &mut Expr, depth: u32, bodies: &[Option<Expr>]) {
         *e = b;
         return;
     }
-    match &mut e.kind {
-        ExprKind::Const(_)
-        | ExprKind::Fact(_)
-        | ExprKind::Data(..)
-        | ExprKind::Def(_)
-        | ExprKind::AsOf
-        | ExprKind::Local(_) => {}
-        ExprKind::Field(x, _) | ExprKind::Not(x) | ExprKind::Neg(x) | ExprKind::ToDecimal(x) => {
-            expand(x, depth, bodies)
+    if let ExprKind::Quant {
+        level,
+        collection,
+        filter,
+        body,
+        ..
+    } = &mut e.kind
+    {
+        // The quantifier's filter and body see its variable: one level deeper.
+        expand(collection, depth, bodies);
+        let inner = *level + 1;
+        if let Some(f) = filter {
+            expand(f, inner, bodies);
         }
-        ExprKind::Bin(_, a, b) => {
-            expand(a, depth, bodies);
-            expand(b, depth, bodies);
-        }
-        ExprKind::If(a, b, c) => {
-            expand(a, depth, bodies);
-            expand(b, depth, bodies);
-            expand(c, depth, bodies);
-        }
-        ExprKind::Quant {
-            level,
-            collection,
-            filter,
-            body,
-            ..
-        } => {
-            expand(collection, depth, bodies);
-            let inner = *level + 1;
-            if let Some(f) = filter {
-                expand(f, inner, bodies);
-            }
-            expand(body, inner, bodies);
-        }
-        ExprKind::Set(xs)
-        | ExprKind::List(xs)
-        | ExprKind::Struct(_, xs)
-        | ExprKind::Call(_, xs) => xs.iter_mut().for_each(|x| expand(x, depth, bodies)),
-        ExprKind::PeriodEnd { start, period, .. } => {
-            expand(start, depth, bodies);
-            expand(period, depth, bodies);
-        }
-        ExprKind::WorkingDays { date, count, .. } => {
-            expand(date, depth, bodies);
-            expand(count, depth, bodies);
-        }
+        expand(body, inner, bodies);
+        return;
     }
+    e.children_mut(&mut |c| expand(c, depth, bodies));
 }
 
 /// Moves a closed expression (a definition's body, quantifier levels from 0) to depth `by`.
@@ -287,48 +212,8 @@ fn shift(e: &mut Expr, by: u32) {
     }
     match &mut e.kind {
         ExprKind::Local(l) => *l += by,
-        ExprKind::Const(_)
-        | ExprKind::Fact(_)
-        | ExprKind::Data(..)
-        | ExprKind::Def(_)
-        | ExprKind::AsOf => {}
-        ExprKind::Field(x, _) | ExprKind::Not(x) | ExprKind::Neg(x) | ExprKind::ToDecimal(x) => {
-            shift(x, by)
-        }
-        ExprKind::Bin(_, a, b) => {
-            shift(a, by);
-            shift(b, by);
-        }
-        ExprKind::If(a, b, c) => {
-            shift(a, by);
-            shift(b, by);
-            shift(c, by);
-        }
-        ExprKind::Quant {
-            level,
-            collection,
-            filter,
-            body,
-            ..
-        } => {
-            *level += by;
-            shift(collection, by);
-            if let Some(f) = filter {
-                shift(f, by);
-            }
-            shift(body, by);
-        }
-        ExprKind::Set(xs)
-        | ExprKind::List(xs)
-        | ExprKind::Struct(_, xs)
-        | ExprKind::Call(_, xs) => xs.iter_mut().for_each(|x| shift(x, by)),
-        ExprKind::PeriodEnd { start, period, .. } => {
-            shift(start, by);
-            shift(period, by);
-        }
-        ExprKind::WorkingDays { date, count, .. } => {
-            shift(date, by);
-            shift(count, by);
-        }
+        ExprKind::Quant { level, .. } => *level += by,
+        _ => {}
     }
+    e.children_mut(&mut |c| shift(c, by));
 }
