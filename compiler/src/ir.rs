@@ -494,56 +494,19 @@ impl Expr {
     /// Calls `f` on each expression directly inside this one (a quantifier's collection, then
     /// its filter, then its body).
     pub fn children<'e>(&'e self, f: &mut impl FnMut(&'e Expr)) {
-        match &self.kind {
-            ExprKind::Const(_)
-            | ExprKind::Fact(_)
-            | ExprKind::Data(..)
-            | ExprKind::Def(_)
-            | ExprKind::AsOf
-            | ExprKind::Local(_) => {}
-            ExprKind::Field(x, _)
-            | ExprKind::Not(x)
-            | ExprKind::Neg(x)
-            | ExprKind::ToDecimal(x) => f(x),
-            ExprKind::Bin(_, a, b) => {
-                f(a);
-                f(b);
-            }
-            ExprKind::If(a, b, c) => {
-                f(a);
-                f(b);
-                f(c);
-            }
-            ExprKind::Quant {
-                collection,
-                filter,
-                body,
-                ..
-            } => {
-                f(collection);
-                if let Some(x) = filter {
-                    f(x);
-                }
-                f(body);
-            }
-            ExprKind::WorkingDays { date, count, .. } => {
-                f(date);
-                f(count);
-            }
-            ExprKind::PeriodEnd { start, period, .. } => {
-                f(start);
-                f(period);
-            }
-            ExprKind::Set(xs)
-            | ExprKind::List(xs)
-            | ExprKind::Struct(_, xs)
-            | ExprKind::Call(_, xs) => xs.iter().for_each(f),
-        }
+        children!(&self.kind, f, iter)
     }
 
     /// [`Expr::children`], mutably.
     pub fn children_mut(&mut self, f: &mut impl FnMut(&mut Expr)) {
-        match &mut self.kind {
+        children!(&mut self.kind, f, iter_mut)
+    }
+}
+
+/// The one walk over an expression's direct children, for `children` and `children_mut`.
+macro_rules! children {
+    ($kind:expr, $f:ident, $iter:ident) => {
+        match $kind {
             ExprKind::Const(_)
             | ExprKind::Fact(_)
             | ExprKind::Data(..)
@@ -553,15 +516,15 @@ impl Expr {
             ExprKind::Field(x, _)
             | ExprKind::Not(x)
             | ExprKind::Neg(x)
-            | ExprKind::ToDecimal(x) => f(x),
+            | ExprKind::ToDecimal(x) => $f(x),
             ExprKind::Bin(_, a, b) => {
-                f(a);
-                f(b);
+                $f(a);
+                $f(b);
             }
             ExprKind::If(a, b, c) => {
-                f(a);
-                f(b);
-                f(c);
+                $f(a);
+                $f(b);
+                $f(c);
             }
             ExprKind::Quant {
                 collection,
@@ -569,27 +532,28 @@ impl Expr {
                 body,
                 ..
             } => {
-                f(collection);
+                $f(collection);
                 if let Some(x) = filter {
-                    f(x);
+                    $f(x);
                 }
-                f(body);
+                $f(body);
             }
             ExprKind::WorkingDays { date, count, .. } => {
-                f(date);
-                f(count);
+                $f(date);
+                $f(count);
             }
             ExprKind::PeriodEnd { start, period, .. } => {
-                f(start);
-                f(period);
+                $f(start);
+                $f(period);
             }
             ExprKind::Set(xs)
             | ExprKind::List(xs)
             | ExprKind::Struct(_, xs)
-            | ExprKind::Call(_, xs) => xs.iter_mut().for_each(f),
+            | ExprKind::Call(_, xs) => xs.$iter().for_each($f),
         }
-    }
+    };
 }
+use children;
 
 impl Program {
     /// Every expression of the rules (definitions and norms; not tests).
