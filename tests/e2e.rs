@@ -428,6 +428,22 @@ fn why_not_names_the_failed_condition_and_the_change() {
     let w = &json(&o)["why_not"];
     assert_eq!(w["status"], "defeated");
     assert_eq!(w["defeated_by"][0], "research_exemption", "{w}");
+    // A case of several parties: one answer per party and system.
+    let o = eval_example(
+        "incident_chain",
+        &["--why-not", "provider_incident_response"],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("(party `appco`, system `writer`):\n  it applies."),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        stdout(&o).contains("(party `modelco`, system `m1`):\n  ✗ actor.id in system.providers"),
+        "{}",
+        stdout(&o)
+    );
     let o = eval_example("research_lab", &["--why-not", "national_registr"]);
     assert_eq!(code(&o), 1);
     assert!(

@@ -288,7 +288,20 @@ fn decide_error(engine: &Engine, facts: &Path, err: &DecideError, format: Format
 
 /// `--why-not ID` in text: which condition failed, and what change would make the norm apply.
 fn print_why_not(w: &norm_runtime::why::WhyNot) {
-    outln!("Why not {} {} (Art. {}):", w.kind, w.norm, w.article);
+    // In a case of several parties: one answer per party (and system), each under its name.
+    let several = !w.others.is_empty();
+    for answer in std::iter::once(w).chain(w.others.iter()) {
+        let whom = if several {
+            of_whom(&answer.party, &answer.system)
+        } else {
+            String::new()
+        };
+        print_one_why_not(answer, &whom);
+    }
+}
+
+fn print_one_why_not(w: &norm_runtime::why::WhyNot, whom: &str) {
+    outln!("Why not {} {} (Art. {}){whom}:", w.kind, w.norm, w.article);
     match w.status {
         "applies" => outln!("  it applies."),
         "defeated" => outln!(

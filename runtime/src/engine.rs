@@ -457,9 +457,17 @@ impl Snapshot {
             .get(norm as usize)
             .copied()
             .unwrap_or(0);
+        let views = self.perspectives(&values)?;
+        // No evaluation decides the norm (it concerns a system, and no party of the case is
+        // related to one): the answer is the case's first evaluation's, for its party.
+        let any = views.iter().any(|v| v.who.reports(reach).is_some());
         let mut answers = Vec::new();
-        for view in self.perspectives(&values)? {
-            let Some((party, system)) = view.who.reports(reach) else {
+        for view in views {
+            let Some((party, system)) = view
+                .who
+                .reports(reach)
+                .or_else(|| (!any && answers.is_empty()).then(|| (view.who.party.clone(), None)))
+            else {
                 continue;
             };
             let bound = crate::subjects::bind(&s.program, &values, &view);
@@ -476,7 +484,12 @@ impl Snapshot {
             .position(|w| w.status != "applies")
             .unwrap_or(0);
         if lead >= answers.len() {
-            return Err(DecideError::Facts { errors: Vec::new() });
+            // Unreachable: `perspectives` gives at least one evaluation or an error.
+            return Err(self.eval_error(EvalError::new(
+                crate::interp::EvalErrorKind::Internal,
+                "internal error: the case has no evaluation to answer from",
+                norm_compiler::span::Span::default(),
+            )));
         }
         let mut first = answers.remove(lead);
         first.others = answers;
