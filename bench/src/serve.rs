@@ -26,8 +26,22 @@ const OHA_VERSION: &str = "1.16.0";
 const AS_OF: &str = "2026-12-01";
 const TOKEN: &str = "bench-token";
 
+/// The run's scratch directory, removed however the run ends (`die` exits without unwinding).
+static SCRATCH: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
+
+fn remove_scratch() {
+    let dir = match SCRATCH.lock() {
+        Ok(mut g) => g.take(),
+        Err(p) => p.into_inner().take(),
+    };
+    if let Some(d) = dir {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
+
 fn die(msg: String) -> ! {
     eprintln!("norm-bench serve: {msg}");
+    remove_scratch();
     std::process::exit(1)
 }
 
@@ -548,6 +562,9 @@ pub fn serve(root: &Path) -> super::modules::Figures {
     println!("norm-bench serve: load generator {}", load_gen.name());
     let dir = std::env::temp_dir().join(format!("norm-bench-serve-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
+    if let Ok(mut g) = SCRATCH.lock() {
+        *g = Some(dir.clone());
+    }
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| die(format!("{e}")));
     let (data, trust, lists) = packages(root, &dir);
     let token = dir.join("token");
@@ -663,7 +680,7 @@ pub fn serve(root: &Path) -> super::modules::Figures {
         lists: lists_installed,
     };
     let (lines, torn, versions_seen, first_torn) = check_log(&log, &installed);
-    let _ = std::fs::remove_dir_all(&dir);
+    remove_scratch();
     let (ip_rate, ip_p50, ip_p99, threads) = in_process(root, &facts, 3.0);
 
     let case_name = case

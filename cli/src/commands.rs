@@ -319,14 +319,20 @@ fn print_one_why_not(w: &norm_runtime::why::WhyNot, whom: &str) {
     }
 }
 
+/// `Art. 66(1) item 2`, as far as the citation goes.
+fn cite(article: &str, paragraph: Option<u32>, item: Option<u32>) -> String {
+    let mut c = format!("Art. {article}");
+    if let Some(p) = paragraph {
+        c.push_str(&format!("({p})"));
+    }
+    if let Some(i) = item {
+        c.push_str(&format!(" item {i}"));
+    }
+    c
+}
+
 fn print_norm(n: &norm_runtime::decision::NormOut) {
-    let mut cite = format!("Art. {}", n.article);
-    if let Some(p) = n.paragraph {
-        cite.push_str(&format!("({p})"));
-    }
-    if let Some(i) = n.item {
-        cite.push_str(&format!(" item {i}"));
-    }
+    let cite = cite(&n.article, n.paragraph, n.item);
     let mut who = Vec::new();
     if let Some(a) = &n.addressee {
         who.push(format!("addressee: {a}"));
@@ -422,14 +428,7 @@ fn print_decision(engine: &Engine, d: &Decision) {
             if !standing.is_empty() {
                 outln!("  standing prohibitions (they bind; the case shows no such conduct):");
                 for n in standing {
-                    let mut cite = format!("Art. {}", n.article);
-                    if let Some(p) = n.paragraph {
-                        cite.push_str(&format!("({p})"));
-                    }
-                    if let Some(i) = n.item {
-                        cite.push_str(&format!(" item {i}"));
-                    }
-                    outln!("    {} — {cite}", n.id);
+                    outln!("    {} — {}", n.id, cite(&n.article, n.paragraph, n.item));
                 }
             }
         }
@@ -444,10 +443,9 @@ fn print_decision(engine: &Engine, d: &Decision) {
                     .unwrap_or_else(|| v.to_string())
             };
             outln!(
-                "  {} — Art. {}{} — fine {} to {}{}",
+                "  {} — {} — fine {} to {}{}",
                 p.id,
-                p.article,
-                p.paragraph.map(|x| format!("({x})")).unwrap_or_default(),
+                cite(&p.article, p.paragraph, None),
                 amount(&p.min),
                 amount(&p.max),
                 of_whom(&p.party, &p.system)
@@ -464,21 +462,15 @@ fn print_decision(engine: &Engine, d: &Decision) {
             if w.article.is_empty() {
                 outln!("  {}{whom}: {}", w.id, w.text);
             } else {
-                let para = w.paragraph.map(|p| format!("({p})")).unwrap_or_default();
-                outln!("  {} — Art. {}{para}{whom}: {}", w.id, w.article, w.text);
+                let at = cite(&w.article, w.paragraph, None);
+                outln!("  {} — {at}{whom}: {}", w.id, w.text);
             }
         }
     }
     if !d.findings.is_empty() {
         outln!("\nFindings:");
         for f in &d.findings {
-            let mut cite = format!("Art. {}", f.article);
-            if let Some(p) = f.paragraph {
-                cite.push_str(&format!("({p})"));
-            }
-            if let Some(i) = f.item {
-                cite.push_str(&format!(" item {i}"));
-            }
+            let cite = cite(&f.article, f.paragraph, f.item);
             outln!(
                 "  {} {} — {cite}{}",
                 if f.holds { "✓" } else { "✗" },

@@ -1242,14 +1242,15 @@ pub fn merge(program: &Program, parts: Vec<(Who, Decision)>) -> Decision {
     if !several {
         return merged;
     }
-    let independent = |name: &str| {
-        program
-            .defs
-            .iter()
-            .position(|d| d.name == name)
-            .and_then(|i| program.reach.defs.get(i))
-            .is_none_or(|r| *r == 0)
-    };
+    // The definitions that depend on no subject, once for the whole merge.
+    let dependent: std::collections::HashSet<&str> = program
+        .defs
+        .iter()
+        .zip(&program.reach.defs)
+        .filter(|(_, r)| **r != 0)
+        .map(|(d, _)| d.name.as_str())
+        .collect();
+    let independent = |name: &str| !dependent.contains(name);
     let split = |who: &Who,
                  values: serde_json::Map<String, Json>,
                  top: &mut serde_json::Map<String, Json>| {

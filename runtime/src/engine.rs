@@ -389,21 +389,30 @@ impl Snapshot {
         who: &decision::Who,
     ) -> Result<Decision, DecideError> {
         let s = self;
-        let decided = match &s.jit {
+        // The interpreter's outcome is kept: explanations trace the same evaluation.
+        let (decided, traced, facts) = match &s.jit {
             None => {
-                let mut out = decision::evaluate(&s.program, facts.clone(), &s.data, as_of)
+                let mut out = decision::evaluate(&s.program, facts, &s.data, as_of)
                     .map_err(|e| self.eval_error(e))?;
-                decision::finish(&s.program, &mut out).map_err(|e| self.eval_error(e))?
+                let d = decision::finish(&s.program, &mut out).map_err(|e| self.eval_error(e))?;
+                (d, Some(out), None)
             }
-            Some(jit) => jit
-                .decide(&s.program, &s.data, &facts, as_of)
-                .map_err(|e| self.eval_error(e))?,
+            Some(jit) => {
+                let d = jit
+                    .decide(&s.program, &s.data, &facts, as_of)
+                    .map_err(|e| self.eval_error(e))?;
+                (d, None, Some(facts))
+            }
         };
         let mut d = decision::build_for(&s.program, selected, as_of, &decided, who);
         if explain {
             // Explanations trace the conditions with the reference interpreter.
-            let mut out = decision::evaluate(&s.program, facts, &s.data, as_of)
-                .map_err(|e| self.eval_error(e))?;
+            let mut out = match (traced, facts) {
+                (Some(out), _) => out,
+                (None, Some(facts)) => decision::evaluate(&s.program, facts, &s.data, as_of)
+                    .map_err(|e| self.eval_error(e))?,
+                (None, None) => return Ok(d),
+            };
             d.explanation = Some(
                 decision::explain_all(&s.program, &mut out, selected, who)
                     .map_err(|e| self.eval_error(e))?,
