@@ -11,6 +11,7 @@
 //! concurrency limit (beyond it a request is shed with 503, never queued without bound).
 
 mod api;
+mod conn;
 mod declog;
 mod metrics;
 mod moddir;
@@ -329,13 +330,10 @@ impl Server {
             signal_state.ready.store(false, Ordering::SeqCst);
             tracing::info!("shutting down: finishing the requests in flight");
         };
-        let served = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(|e| StartError(format!("the server stopped: {e}")));
+        conn::serve(self.listener, app, self.state.limits.timeout, shutdown).await;
         // No more installs from the directory once the server has stopped.
         drop(self.modules_dir);
-        served
+        Ok(())
     }
 }
 

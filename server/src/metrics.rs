@@ -23,8 +23,8 @@ struct Histogram {
 pub struct Metrics {
     /// (route, method, status) → requests.
     requests: Mutex<BTreeMap<(String, String, u16), u64>>,
-    /// route → latency.
-    latency: Mutex<BTreeMap<String, Histogram>>,
+    /// (route, status) → latency.
+    latency: Mutex<BTreeMap<(String, u16), Histogram>>,
     pub decisions_ok: AtomicU64,
     pub decisions_failed: AtomicU64,
     pub installs: AtomicU64,
@@ -39,7 +39,7 @@ impl Metrics {
                 .or_default() += 1;
         }
         if let Ok(mut l) = self.latency.lock() {
-            let h = l.entry(route.to_string()).or_default();
+            let h = l.entry((route.to_string(), status)).or_default();
             for (bound, count) in BUCKETS.iter().zip(h.counts.iter_mut()) {
                 if seconds <= *bound {
                     *count += 1;
@@ -79,31 +79,31 @@ impl Metrics {
             }
         }
         out.push_str(
-            "# HELP norm_http_request_duration_seconds Time to answer a request, by route.\n",
+            "# HELP norm_http_request_duration_seconds Time to answer a request, by route and status.\n",
         );
         out.push_str("# TYPE norm_http_request_duration_seconds histogram\n");
         if let Ok(l) = self.latency.lock() {
-            for (route, h) in l.iter() {
-                let route = escape(route);
+            for ((route, status), h) in l.iter() {
+                let labels = format!("route=\"{}\",status=\"{status}\"", escape(route));
                 for (bound, count) in BUCKETS.iter().zip(h.counts.iter()) {
                     let _ = writeln!(
                         out,
-                        "norm_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {count}"
+                        "norm_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {count}"
                     );
                 }
                 let _ = writeln!(
                     out,
-                    "norm_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
+                    "norm_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
                     h.count
                 );
                 let _ = writeln!(
                     out,
-                    "norm_http_request_duration_seconds_sum{{route=\"{route}\"}} {}",
+                    "norm_http_request_duration_seconds_sum{{{labels}}} {}",
                     h.sum
                 );
                 let _ = writeln!(
                     out,
-                    "norm_http_request_duration_seconds_count{{route=\"{route}\"}} {}",
+                    "norm_http_request_duration_seconds_count{{{labels}}} {}",
                     h.count
                 );
             }

@@ -75,6 +75,9 @@ pub struct Norm {
     party: Option<String>,
     /// The system it concerns, where it concerns one.
     system: Option<String>,
+    /// The other parties the norm names (the developer to cooperate with, the providers to
+    /// notify, …).
+    counterparties: Option<Vec<String>>,
     #[schema(format = Date)]
     due: Option<String>,
     /// Why the due date could not be computed (the norm applies all the same).
@@ -117,6 +120,8 @@ pub struct Penalty {
 #[allow(dead_code)]
 pub struct Warning {
     id: String,
+    party: Option<String>,
+    system: Option<String>,
     article: Option<String>,
     #[schema(minimum = 0)]
     paragraph: Option<u32>,
@@ -142,6 +147,27 @@ pub struct Finding {
     rests_on: Option<Json>,
 }
 
+/// Two norms that apply to one party and contradict each other.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct Conflict {
+    norms: Vec<String>,
+    party: Option<String>,
+    system: Option<String>,
+    articles: Vec<String>,
+    message: String,
+}
+
+/// The values of the definitions that depend on one party (and system).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct SubjectValues {
+    party: String,
+    system: Option<String>,
+    #[schema(value_type = Object)]
+    values: Json,
+}
+
 /// The Decision (DESIGN §6), as `norm eval --format json` prints it.
 #[derive(ToSchema)]
 #[allow(dead_code)]
@@ -153,12 +179,15 @@ pub struct Decision {
     norms: Vec<Norm>,
     penalties: Vec<Penalty>,
     warnings: Option<Vec<Warning>>,
-    #[schema(value_type = Option<Vec<Object>>)]
-    conflicts: Option<Json>,
+    conflicts: Option<Vec<Conflict>>,
     findings: Option<Vec<Finding>>,
-    /// The value of every definition of the law for the case.
+    /// The value of every definition of the law for the case (with several parties or
+    /// systems, those that depend on none of them).
     #[schema(value_type = Object)]
     values: Json,
+    /// A case of several parties or systems: the values of the definitions that depend on
+    /// them, for each.
+    subjects: Option<Vec<SubjectValues>>,
     /// With `explain`: why each norm applies or is defeated.
     #[schema(value_type = Option<Vec<Object>>)]
     explanation: Option<Json>,

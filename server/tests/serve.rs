@@ -334,6 +334,23 @@ fn a_facts_error_deep_in_the_structure_names_its_path() {
         .collect();
     assert!(paths.contains(&"actor.registered_users"), "{e}");
     assert!(paths.contains(&"system.category"), "{e}");
+    // Deeper: a nested object of the third system, and an event's party.
+    let mut facts = example("incident_chain.json");
+    facts["systems"][2]["incident"]["development_stage_defect"] = json!("yes");
+    facts["events"][4]["to"] = json!("nobody");
+    let r = post_json(plain(), "/v1/decide", &decide_body(&facts));
+    assert_eq!(r.status, 400, "{}", r.body);
+    let e = r.json();
+    let paths: Vec<&str> = e["error"]["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|x| x["path"].as_str())
+        .collect();
+    assert!(
+        paths.contains(&"systems[2].incident.development_stage_defect"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -476,7 +493,7 @@ fn health_readiness_and_metrics() {
     );
     assert!(
         m.body.contains(
-            "norm_http_request_duration_seconds_bucket{route=\"/v1/decide\",le=\"+Inf\"}"
+            "norm_http_request_duration_seconds_bucket{route=\"/v1/decide\",status=\"200\",le=\"+Inf\"}"
         ),
         "{}",
         m.body
@@ -663,6 +680,28 @@ fn a_slow_client_times_out_while_others_are_served() {
 }
 
 #[test]
+fn a_client_that_never_finishes_its_headers_is_dropped() {
+    let mut s = TcpStream::connect(plain()).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    s.write_all(b"POST /v1/decide HTTP/1.1\r\nHost: test\r\nContent-Type: appl")
+        .expect("half a header");
+    let started = std::time::Instant::now();
+    for _ in 0..3 {
+        assert_eq!(get(plain(), "/healthz").status, 200, "others are served");
+    }
+    // The server closes the connection after its timeout (2 s here), well before ours.
+    // (EOF or a reset ends the read; our own 30 s read timeout would mean it was not closed.)
+    let mut rest = Vec::new();
+    let _ = s.read_to_end(&mut rest);
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "closed after {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
 fn beyond_the_concurrency_limit_requests_are_shed() {
     let mut c = config();
     c.limits.concurrency = 1;
@@ -805,6 +844,29 @@ fn the_decision_log_records_each_decision_and_rotates() {
         assert!(l["latency_us"].is_u64());
         assert!(l["time"].as_str().is_some_and(|t| t.ends_with('Z')));
     }
+}
+
+#[test]
+fn with_log_facts_the_decision_log_holds_the_facts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("decisions.jsonl");
+    let mut c = config();
+    c.decision_log = Some(file.clone());
+    c.log_facts = true;
+    let (addr, stop) = start(c);
+    let facts = example("content_creator_user.json");
+    let r = post_json(addr, "/v1/decide", &decide_body(&facts));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let mut line = None;
+    eventually("the decision is logged", || {
+        line = std::fs::read_to_string(&file)
+            .ok()
+            .and_then(|t| t.lines().next().map(str::to_string));
+        line.is_some()
+    });
+    let _ = stop.send(());
+    let l: Json = serde_json::from_str(&line.unwrap_or_default()).expect("line");
+    assert_eq!(l["facts"], facts, "the facts as they were decided");
 }
 
 fn negative_list_version(addr: SocketAddr) -> String {
@@ -962,6 +1024,42 @@ fn assert_valid(v: &jsonschema::Validator, what: &str, instance: &Json) {
     assert!(errors.is_empty(), "{what}: {errors:#?}");
 }
 
+/// The keys of `value` that the document's schema does not name (a Decision may carry more
+/// than the document says, so the validator alone would not see an undocumented field).
+fn undocumented(doc: &Json, schema: &Json, value: &Json, path: &str, out: &mut Vec<String>) {
+    if let Some(r) = schema["$ref"].as_str() {
+        let name = r.trim_start_matches("#/components/schemas/");
+        return undocumented(doc, &doc["components"]["schemas"][name], value, path, out);
+    }
+    for alt in ["oneOf", "anyOf", "allOf"] {
+        if let Some(alts) = schema[alt].as_array() {
+            for a in alts.iter().filter(|a| a["type"] != "null") {
+                undocumented(doc, a, value, path, out);
+            }
+        }
+    }
+    match value {
+        Json::Object(o) => {
+            if let Some(props) = schema["properties"].as_object() {
+                for (k, v) in o {
+                    match props.get(k) {
+                        Some(s) => undocumented(doc, s, v, &format!("{path}.{k}"), out),
+                        None => out.push(format!("{path}.{k}")),
+                    }
+                }
+            }
+        }
+        Json::Array(a) => {
+            if schema["items"].is_object() {
+                for (i, v) in a.iter().enumerate() {
+                    undocumented(doc, &schema["items"], v, &format!("{path}[{i}]"), out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 #[test]
 fn openapi_documents_every_route() {
     let doc = openapi();
@@ -1083,6 +1181,13 @@ fn openapi_schemas_validate_real_answers() {
             if r.status == 200 {
                 assert_valid(&request, &what, &body);
                 assert_valid(&decision, &what, &r.json());
+                let mut missing = Vec::new();
+                let schema = json!({"$ref": "#/components/schemas/Decision"});
+                undocumented(&doc, &schema, &r.json(), "", &mut missing);
+                assert!(
+                    missing.is_empty(),
+                    "{what}: undocumented fields {missing:?}"
+                );
                 decided += 1;
             } else {
                 assert_valid(&error, &what, &r.json());
