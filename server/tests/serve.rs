@@ -1049,11 +1049,9 @@ fn undocumented(doc: &Json, schema: &Json, value: &Json, path: &str, out: &mut V
                 }
             }
         }
-        Json::Array(a) => {
-            if schema["items"].is_object() {
-                for (i, v) in a.iter().enumerate() {
-                    undocumented(doc, &schema["items"], v, &format!("{path}[{i}]"), out);
-                }
+        Json::Array(a) if schema["items"].is_object() => {
+            for (i, v) in a.iter().enumerate() {
+                undocumented(doc, &schema["items"], v, &format!("{path}[{i}]"), out);
             }
         }
         _ => {}
