@@ -185,7 +185,7 @@ struct ServeArgs {
     /// Largest body of `POST /v1/decide`, in bytes
     #[arg(long, default_value_t = 1024 * 1024)]
     max_body: usize,
-    /// Seconds a request may take, its body included
+    /// Seconds a request may take, its body included (and the time allowed to send its headers)
     #[arg(long, default_value_t = 30)]
     timeout: u64,
     /// Requests handled at once; beyond it, 503
