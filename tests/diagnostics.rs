@@ -275,6 +275,10 @@ fn facts_errors_in_a_case_of_the_mail() {
             r#"{"actor": {"id": "a"}, "system": {"id": "s", "activity_in_prc": true}, "events": [{"kind": "licence_granted", "party": "a"}]}"#,
         ),
         (
+            "mail_event_names_no_system",
+            r#"{"parties": [{"id": "acme"}], "systems": [{"id": "chat", "providers": ["acme"], "activity_in_prc": true}], "events": [{"kind": "registry_filing", "date": "2026-03-01", "party": "acme", "system": "chta"}]}"#,
+        ),
+        (
             "mail_one_party_one_system",
             r#"{"actor": {"id": "a"}, "system": {"id": "s", "providers": ["a"], "activity_in_prc": true}}"#,
         ),

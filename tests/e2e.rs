@@ -1484,3 +1484,30 @@ fn a_new_negative_list_entry_is_a_data_module_version_only() {
     );
     assert!(msg.contains("medical_diagnosis"), "{msg}");
 }
+
+/// A misspelt code is a facts error that suggests the code meant, at the path the case wrote
+/// (`system…` for the one-system form, not the normalised `systems[0]…`).
+#[test]
+fn a_misspelt_code_suggests_the_code_meant_at_the_path_written() {
+    let tmp = scratch("misspelt-code");
+    let facts = write(
+        &tmp.path().join("case.json"),
+        r#"{"actor": {"id": "a"}, "system": {"id": "s", "providers": ["a"], "activity_in_prc": true, "negative_list_codes": ["medical_diagnosys"]}}"#,
+    );
+    let stdlib = root().join("stdlib").display().to_string();
+    let o = norm(&[
+        "eval",
+        &stdlib,
+        "--facts",
+        &facts,
+        "--as-of",
+        "2026-12-01",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    let e = &json(&o)["error"]["errors"][0];
+    assert_eq!(e["path"], "system.negative_list_codes[0]", "{e}");
+    let msg = e["message"].as_str().unwrap_or_default();
+    assert!(msg.contains("did you mean `medical_diagnosis`?"), "{msg}");
+}

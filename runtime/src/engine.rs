@@ -732,9 +732,8 @@ impl Engine {
 
     /// Decides a case given as JSON text.
     pub fn decide_json(&self, facts: &str, as_of: Date) -> Result<Decision, DecideError> {
-        let values = facts::parse_facts_text(&self.shared.program, facts)
-            .map_err(|errors| DecideError::Facts { errors })?;
-        self.decide_values(values, as_of, DecideOptions::default())
+        let json = facts::parse_json(facts).map_err(|e| DecideError::Facts { errors: vec![e] })?;
+        self.decide(&json, as_of, DecideOptions::default())
     }
 
     /// Decides a case given as parsed JSON.
@@ -747,6 +746,18 @@ impl Engine {
         let values = facts::read_facts(&self.shared.program, facts)
             .map_err(|errors| DecideError::Facts { errors })?;
         self.decide_values(values, as_of, options)
+            .map_err(|e| self.in_the_case_form(facts, e))
+    }
+
+    /// A facts error found after the facts were read, with its paths as the case wrote them.
+    fn in_the_case_form(&self, facts: &serde_json::Value, e: DecideError) -> DecideError {
+        match e {
+            DecideError::Facts { mut errors } => {
+                facts::in_the_case_form(&self.shared.program, facts, &mut errors);
+                DecideError::Facts { errors }
+            }
+            e => e,
+        }
     }
 
     /// Decides a case given as values in the law's facts order, on the current snapshot.
@@ -771,7 +782,11 @@ impl Engine {
     ) -> Result<crate::why::WhyNot, DecideError> {
         let values = facts::read_facts(&self.shared.program, facts)
             .map_err(|errors| DecideError::Facts { errors })?;
-        self.shared.current.load().why_not_values(values, as_of, id)
+        self.shared
+            .current
+            .load()
+            .why_not_values(values, as_of, id)
+            .map_err(|e| self.in_the_case_form(facts, e))
     }
 
     pub fn eval_error(&self, error: EvalError) -> DecideError {

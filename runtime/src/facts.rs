@@ -186,11 +186,42 @@ pub fn read_facts(program: &Program, json: &Json) -> Result<Vec<Value>, Vec<Fact
     }
     if errors.is_empty() {
         errors = check_case_identities(program, &values);
+        in_the_case_form(program, json, &mut errors);
     }
     if errors.is_empty() {
         Ok(values)
     } else {
         Err(errors)
+    }
+}
+
+/// The paths of facts errors in the form the case was written in: a case that gave a subject
+/// as shorthand (`system` for a list of one `systems`) is told `system.x`, not `systems[0].x`
+/// (the checks after [`read_facts`] see the normalised collection).
+pub fn in_the_case_form(program: &Program, json: &Json, errors: &mut [FactError]) {
+    let Json::Object(map) = json else { return };
+    for &s in &program.subjects {
+        let Some(fact) = program.facts.get(s as usize) else {
+            continue;
+        };
+        let Some(coll) = fact
+            .subject
+            .as_ref()
+            .and_then(|sub| program.facts.get(sub.collection as usize))
+        else {
+            continue;
+        };
+        if !map.contains_key(&fact.name) || map.contains_key(&coll.name) {
+            continue;
+        }
+        let prefix = format!("{}[0]", coll.name);
+        for e in errors.iter_mut() {
+            if let Some(rest) = e.path.strip_prefix(&prefix)
+                && (rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
+            {
+                e.path = format!("{}{rest}", fact.name);
+            }
+        }
     }
 }
 
