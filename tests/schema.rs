@@ -1,9 +1,13 @@
-//! The facts' JSON Schema (produced by the runtime, printed by `norm schema`) and the facts
-//! reader agree on what is valid: an independent validator (the `jsonschema` crate) accepts
-//! exactly the facts `norm eval` accepts, for every example and for each kind of bad input.
+//! The facts' JSON Schema (produced by the runtime, printed by `norm schema`) and the engine
+//! agree on what is valid: an independent validator (the `jsonschema` crate) accepts exactly
+//! the facts the engine decides (`norm eval`'s own call, `Engine::decide`), for every example
+//! and for each kind of bad input.
 //!
-//! Two things JSON cannot tell a schema, and so are left out: a key given twice (a JSON value
-//! keeps one) and `50000.0` for an integer (JSON Schema counts it as one).
+//! What a JSON Schema cannot say is tested apart (`beyond_the_schema`): the schema accepts, the
+//! engine refuses with a facts error. A key given twice (a parsed JSON value keeps one),
+//! `50000.0` for an integer (JSON Schema counts it as one), a code not in the list in force on
+//! the decision date (the vocabulary is data and changes with the date), an id that names no
+//! party or system of the case, two parties with one id, a model derived from itself.
 
 // A test harness: failing loudly is its job.
 #![allow(
@@ -13,8 +17,8 @@
     clippy::expect_used
 )]
 
-use norm_compiler::driver::compile_law;
-use norm_runtime::engine::FsLoader;
+use norm_compiler::date::Date;
+use norm_runtime::engine::{DecideError, Engine};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
@@ -22,11 +26,31 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+fn engine() -> Engine {
+    Engine::load(&[root().join("stdlib/mail")], None).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn as_of() -> Date {
+    Date::parse("2026-12-01").unwrap()
+}
+
+/// Whether the engine decides the case (an error other than a facts error is a failure here).
+fn decides(engine: &Engine, v: &Value) -> Result<(), String> {
+    match engine.decide(v, as_of(), norm_runtime::engine::DecideOptions::default()) {
+        Ok(_) => Ok(()),
+        Err(DecideError::Facts { errors }) => Err(errors
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("; ")),
+        Err(e) => panic!("not a facts error: {e}"),
+    }
+}
+
 #[test]
-fn the_schema_and_the_facts_reader_agree() {
-    let c = compile_law(&FsLoader, &[root().join("stdlib/mail")], None);
-    let program = c.program.unwrap_or_else(|| panic!("{:?}", c.diagnostics));
-    let schema = norm_runtime::schema::facts_schema(&program);
+fn the_schema_and_the_engine_agree() {
+    let engine = engine();
+    let schema = norm_runtime::schema::facts_schema(engine.program());
     let validator = jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{e}"));
     let mut cases: Vec<(String, Value)> = Vec::new();
     let mut names: Vec<PathBuf> = std::fs::read_dir(root().join("examples"))
@@ -137,13 +161,86 @@ fn the_schema_and_the_facts_reader_agree() {
     let mut disagree = Vec::new();
     for (name, v) in &cases {
         let by_schema = validator.is_valid(v);
-        let by_reader = norm_runtime::facts::read_facts(&program, v);
-        if by_schema != by_reader.is_ok() {
+        let by_engine = decides(&engine, v);
+        if by_schema != by_engine.is_ok() {
             disagree.push(format!(
-                "{name}: schema says {by_schema}, the reader says {:?}",
-                by_reader.err()
+                "{name}: schema says {by_schema}, the engine says {:?}",
+                by_engine.err()
             ));
         }
     }
     assert!(disagree.is_empty(), "{}", disagree.join("\n"));
+}
+
+#[test]
+fn beyond_the_schema_the_engine_refuses_what_the_schema_accepts() {
+    let engine = engine();
+    let schema = norm_runtime::schema::facts_schema(engine.program());
+    let validator = jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{e}"));
+    let case = |parties: Value, systems: Value, events: Value| json!({"parties": parties, "systems": systems, "events": events});
+    let acme = json!([{"id": "acme"}]);
+    let chat = json!([{"id": "chat", "providers": ["acme"], "activity_in_prc": true}]);
+    let cases = [
+        (
+            "an integer written 50000.0",
+            r#"{"parties": [{"id": "acme"}], "systems": [{"id": "chat", "providers": ["acme"], "activity_in_prc": true, "registered_users": 50000.0}]}"#.to_string(),
+        ),
+        (
+            "a code not in the list in force",
+            case(
+                acme.clone(),
+                json!([{"id": "chat", "providers": ["acme"], "activity_in_prc": true, "negative_list_codes": ["drone_delivery"]}]),
+                json!([]),
+            )
+            .to_string(),
+        ),
+        (
+            "an event naming no party of the case",
+            case(
+                acme.clone(),
+                chat.clone(),
+                json!([{"kind": "registry_filing", "date": "2026-03-01", "party": "acmee", "system": "chat"}]),
+            )
+            .to_string(),
+        ),
+        (
+            "an event naming no system of the case",
+            case(
+                acme.clone(),
+                chat.clone(),
+                json!([{"kind": "registry_filing", "date": "2026-03-01", "party": "acme", "system": "chta"}]),
+            )
+            .to_string(),
+        ),
+        (
+            "two parties with one id",
+            case(json!([{"id": "acme"}, {"id": "acme"}]), chat.clone(), json!([])).to_string(),
+        ),
+        (
+            "a model derived from itself",
+            case(
+                acme.clone(),
+                json!([{"id": "m", "developers": ["acme"], "activity_in_prc": true, "derived_from": "m"}]),
+                json!([]),
+            )
+            .to_string(),
+        ),
+    ];
+    for (name, text) in cases {
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert!(validator.is_valid(&v), "{name}: the schema accepts it");
+        // Through the text, as `norm eval` reads a file (50000.0 is refused there).
+        let refused = match engine.decide_json(&text, as_of()) {
+            Err(DecideError::Facts { errors }) => !errors.is_empty(),
+            Ok(_) => false,
+            Err(e) => panic!("{name}: not a facts error: {e}"),
+        };
+        assert!(refused, "{name}: the engine must refuse it");
+    }
+    // A key given twice never reaches a JSON value: the text is refused.
+    let twice = r#"{"parties": [{"id": "acme", "id": "acme2"}], "systems": []}"#;
+    assert!(matches!(
+        engine.decide_json(twice, as_of()),
+        Err(DecideError::Facts { .. })
+    ));
 }
