@@ -440,7 +440,31 @@ fn why_not_names_the_failed_condition_and_the_change() {
         stdout(&o)
     );
     assert!(
-        stdout(&o).contains("(party `modelco`, system `m1`):\n  ✗ actor.id in system.providers"),
+        stdout(&o).contains(
+            "(party `modelco`, system `m1`):\n  ✗ Art. 112(1) item 5 not met: ai_provider\n    ✗ actor.id in system.providers"
+        ),
+        "{}",
+        stdout(&o)
+    );
+    // A finding that does not hold is cited, with its own failed conditions.
+    let o = eval_example(
+        "research_lab_goes_commercial",
+        &["--why-not", "research_exemption", "--format", "json"],
+    );
+    let f = &json(&o)["why_not"]["failed"][0]["finding"];
+    assert_eq!(f["id"], "research_exempt", "{f}");
+    let item = &f["because"][0]["finding"];
+    assert_eq!(
+        (&item["article"], &item["paragraph"], &item["item"]),
+        (&Value::from("111"), &Value::from(2), &Value::from(1)),
+        "{f}"
+    );
+    let o = eval_example(
+        "research_lab_goes_commercial",
+        &["--why-not", "research_exemption"],
+    );
+    assert!(
+        stdout(&o).contains("✗ Art. 111(2) item 1 not met: research_not_commercial"),
         "{}",
         stdout(&o)
     );

@@ -308,28 +308,30 @@ fn print_one_why_not(w: &norm_runtime::why::WhyNot, whom: &str) {
             "  its conditions hold, but it is defeated by {}.",
             w.defeated_by.join(", ")
         ),
-        _ => {
-            for f in &w.failed {
-                outln!("  ✗ {}", f.condition);
+        _ => print_failures(&w.failed, 1),
+    }
+}
+
+/// The failed conditions, a finding's own under it, indented by `depth`.
+fn print_failures(failed: &[norm_runtime::why::Failure], depth: usize) {
+    let pad = "  ".repeat(depth);
+    for f in failed {
+        match &f.finding {
+            Some(x) => outln!("{pad}✗ {} not met: {}", x.citation(), f.condition),
+            None => outln!("{pad}✗ {}", f.condition),
+        }
+        match &f.finding {
+            Some(x) if !x.because.is_empty() => print_failures(&x.because, depth + 1),
+            _ => {
                 if let Some(c) = &f.change {
-                    outln!("      {c}");
+                    outln!("{pad}    {c}");
                 }
             }
         }
     }
 }
 
-/// `Art. 66(1) item 2`, as far as the citation goes.
-fn cite(article: &str, paragraph: Option<u32>, item: Option<u32>) -> String {
-    let mut c = format!("Art. {article}");
-    if let Some(p) = paragraph {
-        c.push_str(&format!("({p})"));
-    }
-    if let Some(i) = item {
-        c.push_str(&format!(" item {i}"));
-    }
-    c
-}
+use norm_runtime::decision::cite;
 
 fn print_norm(n: &norm_runtime::decision::NormOut) {
     let cite = cite(&n.article, n.paragraph, n.item);

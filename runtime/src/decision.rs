@@ -895,6 +895,18 @@ pub fn build_for(
     decision
 }
 
+/// `Art. 66(1) item 2`, as far as the citation goes.
+pub fn cite(article: &str, paragraph: Option<u32>, item: Option<u32>) -> String {
+    let mut c = format!("Art. {article}");
+    if let Some(p) = paragraph {
+        c.push_str(&format!("({p})"));
+    }
+    if let Some(i) = item {
+        c.push_str(&format!(" item {i}"));
+    }
+    c
+}
+
 /// Every finding decided on the date (a version of a finding outside its period is not), in the
 /// order of the law: article, paragraph, item.
 fn findings(program: &Program, d: &Decided, who: &Who) -> Vec<FindingOut> {

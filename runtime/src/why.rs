@@ -41,6 +41,44 @@ pub struct Failure {
     /// What would make it hold, stated against the case's value, where one can be computed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub change: Option<String>,
+    /// The condition is a finding of the law (DESIGN §6) that does not hold: its citation, and
+    /// the conditions of it that failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finding: Option<FailedFinding>,
+}
+
+/// A finding that does not hold, in a `--why-not` answer: "Art. 111(2) item 1 not met".
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FailedFinding {
+    pub id: String,
+    pub article: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paragraph: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item: Option<u32>,
+    /// What the finding means, from its documentation.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub meaning: String,
+    /// Its own conditions that failed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub because: Vec<Failure>,
+}
+
+impl FailedFinding {
+    /// "Art. 111(2) item 1".
+    pub fn citation(&self) -> String {
+        crate::decision::cite(&self.article, self.paragraph, self.item)
+    }
+}
+
+impl Failure {
+    fn new(condition: String, change: Option<String>) -> Failure {
+        Failure {
+            condition,
+            change,
+            finding: None,
+        }
+    }
 }
 
 const MAX_DEPTH: u32 = 4;
@@ -117,53 +155,70 @@ fn failures(
             let mut alternatives = Vec::new();
             failures(program, env, a, depth, &mut alternatives)?;
             failures(program, env, b, depth, &mut alternatives)?;
+            // A nested `or` is one more alternative, not a list inside the list.
             let changes: Vec<String> = alternatives
                 .iter()
-                .filter_map(|f| f.change.clone())
+                .filter_map(|f| f.change.as_deref())
+                .map(|c| c.strip_prefix("any one of: ").unwrap_or(c).to_string())
                 .collect();
-            out.push(Failure {
-                condition: show(e),
-                change: (!changes.is_empty())
-                    .then(|| format!("any one of: {}", changes.join("; or "))),
-            });
+            out.push(Failure::new(
+                show(e),
+                (!changes.is_empty()).then(|| format!("any one of: {}", changes.join("; or "))),
+            ));
         }
-        ExprKind::Def(i) if depth < MAX_DEPTH => {
+        ExprKind::Def(i) => {
             let def = program.defs.get(*i as usize);
-            let no_exception_applies = match def {
-                Some(d) => {
-                    let mut any = false;
-                    for x in &d.exceptions {
-                        any |= env.eval_bool(&x.when)?;
-                    }
-                    !any
+            let mut nested = Vec::new();
+            if depth < MAX_DEPTH
+                && let Some(d) = def
+                && let Some(base) = &d.base
+            {
+                let mut any = false;
+                for x in &d.exceptions {
+                    any |= env.eval_bool(&x.when)?;
                 }
-                None => false,
-            };
-            match def.and_then(|d| d.base.as_ref()) {
-                Some(base) if no_exception_applies => {
-                    let before = out.len();
-                    failures(program, env, base, depth + 1, out)?;
-                    if out.len() == before {
-                        out.push(Failure {
-                            condition: show(e),
-                            change: Some(format!("`{}` would need to hold", show(e))),
-                        });
-                    }
+                if !any {
+                    failures(program, env, base, depth + 1, &mut nested)?;
                 }
-                _ => out.push(Failure {
-                    condition: show(e),
-                    change: Some(format!("`{}` would need to hold", show(e))),
-                }),
+            }
+            let hold = || Some(format!("`{}` would need to hold", show(e)));
+            match def.and_then(|d| d.finding.map(|f| (d, f))) {
+                // A finding: one failure citing it, with its own failed conditions inside.
+                Some((d, f)) => {
+                    let changes: Vec<String> =
+                        nested.iter().filter_map(|f| f.change.clone()).collect();
+                    let change = if !changes.is_empty() && changes.len() == nested.len() {
+                        Some(changes.join("; and "))
+                    } else {
+                        hold()
+                    };
+                    let article = d
+                        .article
+                        .and_then(|a| program.articles.get(a as usize))
+                        .map(|a| a.number.to_string())
+                        .unwrap_or_default();
+                    out.push(Failure {
+                        condition: show(e),
+                        change,
+                        finding: Some(FailedFinding {
+                            id: d.name.clone(),
+                            article,
+                            paragraph: f.paragraph,
+                            item: f.item,
+                            meaning: d.doc.join(" ").trim().to_string(),
+                            because: nested,
+                        }),
+                    });
+                }
+                None if nested.is_empty() => out.push(Failure::new(show(e), hold())),
+                None => out.append(&mut nested),
             }
         }
         ExprKind::Not(x) => {
             let change = x
                 .is_case_value()
                 .then(|| format!("`{}` would need to be false", show(x)));
-            out.push(Failure {
-                condition: show(e),
-                change,
-            });
+            out.push(Failure::new(show(e), change));
         }
         ExprKind::Bin(
             op @ (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne),
@@ -187,29 +242,23 @@ fn failures(
             } else {
                 None
             };
-            out.push(Failure {
-                condition: show(e),
-                change,
-            });
+            out.push(Failure::new(show(e), change));
         }
         ExprKind::Bin(BinOp::In, a, b) if a.is_case_value() => {
             let (set, now) = (value(env, b)?, value(env, a)?);
-            out.push(Failure {
-                condition: show(e),
-                change: Some(format!(
+            out.push(Failure::new(
+                show(e),
+                Some(format!(
                     "`{}` would need to be one of {set}; it is {now}",
                     show(a)
                 )),
-            });
+            ));
         }
-        _ if e.is_case_value() => out.push(Failure {
-            condition: show(e),
-            change: Some(format!("`{}` would need to be true", show(e))),
-        }),
-        _ => out.push(Failure {
-            condition: show(e),
-            change: None,
-        }),
+        _ if e.is_case_value() => out.push(Failure::new(
+            show(e),
+            Some(format!("`{}` would need to be true", show(e))),
+        )),
+        _ => out.push(Failure::new(show(e), None)),
     }
     Ok(())
 }
