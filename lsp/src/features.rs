@@ -248,7 +248,23 @@ pub fn symbol_markdown(a: &Analysis, sym_id: usize, at: Option<Span>) -> Option<
             let ty = d
                 .map(|d| p.types.show(&d.ty))
                 .unwrap_or_else(|| "unknown".into());
-            let mut s = code(&format!("def {}: {ty}", sym.name));
+            // A finding: what it is, and the paragraph and item it cites.
+            let finding = d.and_then(|d| d.finding.map(|f| (d, f)));
+            let mut s = match finding {
+                Some((d, f)) => {
+                    let article = d
+                        .article
+                        .and_then(|i| p.articles.get(i as usize))
+                        .map(|x| x.number.to_string())
+                        .unwrap_or_default();
+                    format!(
+                        "{}\n\nfinding: {} (reported in the Decision with `holds`)",
+                        code(&format!("finding {}: {ty}", sym.name)),
+                        norm_runtime::decision::cite(&article, f.paragraph, f.item)
+                    )
+                }
+                None => code(&format!("def {}: {ty}", sym.name)),
+            };
             for (_, full) in &sym.decls {
                 s.push_str(&format!("\n\n{}", code(source(a, *full))));
             }

@@ -796,6 +796,98 @@ fn positions_past_the_end() {
     c.shutdown();
 }
 
+fn completion_labels(c: &mut TestClient, uri: &str, pos: Value) -> Vec<String> {
+    let r = c.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri}, "position": pos}),
+    );
+    r["result"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| i["label"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Hover and completion over the case model: subjects, findings, quantifier variables over
+/// the case's collections, references and codes of a vocabulary.
+#[test]
+fn hover_and_completion_over_parties_events_and_findings() {
+    let mut c = TestClient::start();
+    let (types_uri, types) = stdlib_file("types.norm");
+    let (ch7, ch7_text) = stdlib_file("ch7_supplementary.norm");
+    let (ch3, ch3_text) = stdlib_file("ch3_oversight.norm");
+    c.open(&types_uri, &types);
+    c.open(&ch7, &ch7_text);
+    c.open(&ch3, &ch3_text);
+    c.diagnostics(&ch3, Some(1));
+    // A subject: its type and the collection it ranges over.
+    let h = hover_text(
+        &mut c,
+        &types_uri,
+        find(&types, "fact act|or: Party in parties"),
+    );
+    assert!(h.contains("fact actor: Party in parties"), "{h}");
+    // A finding: declared as one, with the paragraph and item it cites.
+    let h = hover_text(
+        &mut c,
+        &ch7,
+        find(&ch7_text, "finding ai_prov|ider paragraph 1"),
+    );
+    assert!(h.contains("finding ai_provider: bool"), "{h}");
+    assert!(h.contains("Art. 112(1) item 5"), "{h}");
+    // The ids of the relations: sets of references to parties.
+    let h = hover_text(
+        &mut c,
+        &ch7,
+        find(&ch7_text, "actor.id in system.provi|ders"),
+    );
+    assert!(h.contains("set<ref<Party>>"), "{h}");
+    // A quantifier's variable over a vocabulary of data, and the codes a system names.
+    let h = hover_text(
+        &mut c,
+        &ch3,
+        find(&ch3_text, "exists c in system.negative_list_co|des"),
+    );
+    assert!(h.contains("code<negative_list>"), "{h}");
+    let h = hover_text(&mut c, &ch3, find(&ch3_text, "e.co|de == c"));
+    assert!(h.contains("code"), "{h}");
+    // Completion after a quantifier variable over the events: the fields of Event.
+    let edited = ch3_text.replacen(
+        "def on_negative_list =",
+        "def probe = exists e in events: e.\n  def on_negative_list =",
+        1,
+    );
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": ch3, "version": 2}, "contentChanges": [{"text": edited}]}),
+    );
+    c.diagnostics(&ch3, Some(2));
+    let labels = completion_labels(&mut c, &ch3, find(&edited, "exists e in events: e.|"));
+    for field in ["kind", "date", "party", "system"] {
+        assert!(labels.iter().any(|l| l == field), "{field}: {labels:?}");
+    }
+    // After `EventKind.`: the kinds of event.
+    let edited = ch3_text.replacen(
+        "def on_negative_list =",
+        "def probe = exists e in events: e.kind == EventKind.\n  def on_negative_list =",
+        1,
+    );
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": ch3, "version": 3}, "contentChanges": [{"text": edited}]}),
+    );
+    c.diagnostics(&ch3, Some(3));
+    let labels = completion_labels(&mut c, &ch3, find(&edited, "EventKind.|"));
+    for kind in ["registry_filing", "licence_granted", "retaliation"] {
+        assert!(labels.iter().any(|l| l == kind), "{kind}: {labels:?}");
+    }
+    c.shutdown();
+}
+
 #[test]
 fn utf16_columns_with_astral_characters() {
     let mut c = TestClient::start();
