@@ -64,6 +64,15 @@ type Case = struct {
 }
 fact c: Case
 fact k: int
+type Ek = enum { filed, warned, ordered }
+type P = struct { id: text, org: bool = true, n: int = 0 }
+type S = struct { id: text, owners: set<ref<P>> = {}, users: int = 0, met: date?, from: ref<S>? }
+type Ev = struct { kind: Ek, date: date, party: ref<P>, sys: ref<S>?, until: date? }
+fact parties: list<P>
+fact systems: list<S>
+fact events: list<Ev>
+fact actor: P in parties
+fact sys: S in systems where actor.id in sys.owners
 data schema calendar { covers: set<int>, holidays: set<date>, make_up_days: set<date> }
 data schema limits { cap: int, rate: percentage, fee: money, tags: set<Level> }
 "#;
@@ -205,6 +214,24 @@ impl Gen {
             return d;
         }
         match t {
+            T::Int if self.rng.chance(20) => match self.rng.below(4) {
+                0 => "actor.n".into(),
+                1 => "sys.users".into(),
+                2 => "size(sys.owners)".into(),
+                _ => format!(
+                    "(count e in events where e.party == actor.id and e.kind == Ek.{}: true)",
+                    self.event_kind()
+                ),
+            },
+            T::Bool if self.rng.chance(25) => self.case_model_bool(),
+            T::Date if self.rng.chance(15) => match self.rng.below(3) {
+                0 => "sys.met".into(),
+                1 => format!(
+                    "(earliest e in events where e.party == actor.id and e.kind == Ek.{}: e.date)",
+                    self.event_kind()
+                ),
+                _ => "(latest e in events where present(e.sys) and e.sys == sys.id: e.date)".into(),
+            },
             T::Int => match self.rng.below(7) {
                 0 => "c.n".into(),
                 1 => "c.m".into(),
@@ -275,6 +302,35 @@ impl Gen {
                     .pick(&["{low}", "{mid, high}", "{low, mid, high}"])
                     .to_string(),
             },
+        }
+    }
+
+    fn event_kind(&mut self) -> &'static str {
+        *self.rng.pick(&["filed", "warned", "ordered"])
+    }
+
+    /// A condition over the parties, systems and events of the case.
+    fn case_model_bool(&mut self) -> String {
+        match self.rng.below(9) {
+            0 => "(actor.id in sys.owners)".into(),
+            1 => "actor.org".into(),
+            2 => "present(sys.met)".into(),
+            3 => "(present(sys.from) and sys.from != sys.id)".into(),
+            4 => format!(
+                "(exists e in events where e.party == actor.id and e.kind == Ek.{}: e.date <= as_of)",
+                self.event_kind()
+            ),
+            5 => format!(
+                "(exists s in systems where actor.id in s.owners: s.users > {})",
+                self.rng.pick(&INTS)
+            ),
+            6 => "(exists p in parties where p.id != actor.id: p.org)".into(),
+            7 => "(all e in events where e.party == actor.id: present(e.until) and e.until >= e.date)"
+                .into(),
+            _ => format!(
+                "(exists e in events where present(e.sys) and e.sys == sys.id: e.kind == Ek.{})",
+                self.event_kind()
+            ),
         }
     }
 
@@ -535,6 +591,26 @@ impl Gen {
                 let d = self.expr(T::Date, 3);
                 writeln!(s, "    due {d}").unwrap();
             }
+            // A duty done by an event; conduct an event shows; the other parties concerned.
+            if kind == "obligation" && self.rng.chance(40) {
+                let k = self.event_kind();
+                writeln!(
+                    s,
+                    "    done earliest e in events where e.party == actor.id and e.kind == Ek.{k}: e.date"
+                )
+                .unwrap();
+            }
+            if kind == "prohibition" && self.rng.chance(50) {
+                let v = self.case_model_bool();
+                writeln!(s, "    violated {v}").unwrap();
+            }
+            if matches!(kind, "obligation" | "penalty") && self.rng.chance(25) {
+                writeln!(
+                    s,
+                    "    counterparties p in parties where p.id != actor.id and p.org"
+                )
+                .unwrap();
+            }
             if kind == "penalty" {
                 let lo = self.expr(T::Money, 2);
                 let hi = self.expr(T::Money, 2);
@@ -634,8 +710,9 @@ impl Gen {
         } else {
             String::new()
         };
+        let case_model = self.case_model_facts();
         format!(
-            "{{\"c\": {{\"n\": {}, \"m\": {}, \"d\": {}, \"p\": {}, \"cash\": {}, \"start\": {}{end}, \
+            "{{{case_model}\"c\": {{\"n\": {}, \"m\": {}, \"d\": {}, \"p\": {}, \"cash\": {}, \"start\": {}{end}, \
              \"level\": {}, \"levels\": [{}], \"items\": [{}], \"name\": {}, \
              \"span\": {}, \"flag\": {}, \"nums\": [{}]}}, \"k\": {}}}",
             self.int_value(),
@@ -654,6 +731,74 @@ impl Gen {
             self.rng.chance(50),
             nums.join(", "),
             self.int_value(),
+        )
+    }
+}
+
+impl Gen {
+    /// One to three parties, one to three systems (each owned by some of them, perhaps derived
+    /// from another), and up to five events: `"parties": …, "systems": …, "events": …, `.
+    fn case_model_facts(&mut self) -> String {
+        let np = 1 + self.rng.below(3);
+        let parties: Vec<String> = (0..np)
+            .map(|i| {
+                format!(
+                    "{{\"id\": \"p{i}\", \"org\": {}, \"n\": {}}}",
+                    self.rng.chance(60),
+                    self.int_value()
+                )
+            })
+            .collect();
+        let ns = 1 + self.rng.below(3);
+        let systems: Vec<String> = (0..ns)
+            .map(|i| {
+                let owners: Vec<String> = (0..np)
+                    .filter(|_| self.rng.chance(50))
+                    .map(|p| format!("\"p{p}\""))
+                    .collect();
+                let met = if self.rng.chance(60) {
+                    format!(", \"met\": {}", self.date_value())
+                } else {
+                    String::new()
+                };
+                // Derived from an earlier system only: never a cycle.
+                let from = if i > 0 && self.rng.chance(40) {
+                    format!(", \"from\": \"s{}\"", self.rng.below(i))
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{{\"id\": \"s{i}\", \"owners\": [{}], \"users\": {}{met}{from}}}",
+                    owners.join(", "),
+                    self.int_value()
+                )
+            })
+            .collect();
+        let events: Vec<String> = (0..self.rng.below(6))
+            .map(|_| {
+                let sys = if self.rng.chance(60) {
+                    format!(", \"sys\": \"s{}\"", self.rng.below(ns))
+                } else {
+                    String::new()
+                };
+                let until = if self.rng.chance(40) {
+                    format!(", \"until\": {}", self.date_value())
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{{\"kind\": \"{}\", \"date\": {}, \"party\": \"p{}\"{sys}{until}}}",
+                    self.event_kind(),
+                    self.date_value(),
+                    self.rng.below(np)
+                )
+            })
+            .collect();
+        format!(
+            "\"parties\": [{}], \"systems\": [{}], \"events\": [{}], ",
+            parties.join(", "),
+            systems.join(", "),
+            events.join(", ")
         )
     }
 }
@@ -727,58 +872,72 @@ fn check_program(seed: u64, cal: &str, stats: &mut Stats) -> Result<usize, TestC
         ]);
         let as_of =
             Date::from_ymd(year, 1 + g.rng.below(12) as u32, 1 + g.rng.below(28) as u32).unwrap();
-        let context =
-            || format!("program:\n{src}\nfacts: {facts_json}\nas of {as_of}\nlimits: {limits}");
-        // The reference.
-        let reference = decision::law_in_force(&program, as_of).and_then(|()| {
-            let mut out = decision::evaluate(&program, facts.clone(), &data, as_of)?;
-            let mut d = decision::finish(&program, &mut out)?;
-            // A definition that may be absent is expanded where it is read, so the compiled
-            // code computes it there, not on its own; its reported value is the interpreter's
-            // for both engines (`decision::absent_defs`).
-            for (v, def) in d.defs.iter_mut().zip(&program.defs) {
-                if def.inline {
-                    *v = None;
+        // Each party and system in turn, as the engine decides a case (`subjects::bind`).
+        let views = norm_runtime::subjects::perspectives(&program, &facts)
+            .map_err(|e| TestCaseError::fail(format!("perspectives: {e:?}\n{facts_json}")))?;
+        prop_assert!(!views.is_empty());
+        for view in &views {
+            let facts = norm_runtime::subjects::bind(&program, &facts, view);
+            let who = format!("{:?}/{:?}", view.who.party, view.who.system);
+            let context = || {
+                format!(
+                    "program:\n{src}\nfacts: {facts_json}\nas of {as_of}\nlimits: {limits}\nfor {who}"
+                )
+            };
+            // The reference.
+            let reference = decision::law_in_force(&program, as_of).and_then(|()| {
+                let mut out = decision::evaluate(&program, facts.clone(), &data, as_of)?;
+                let mut d = decision::finish(&program, &mut out)?;
+                // A definition that may be absent is expanded where it is read, so the compiled
+                // code computes it there, not on its own; its reported value is the interpreter's
+                // for both engines (`decision::absent_defs`).
+                for (v, def) in d.defs.iter_mut().zip(&program.defs) {
+                    if def.inline {
+                        *v = None;
+                    }
                 }
-            }
-            Ok(d)
-        });
-        // Compiled code, raw (no interpreter involved, even for errors).
-        let compiled = decision::law_in_force(&program, as_of)
-            .map_err(|e| (e.kind, e.span))
-            .and_then(|()| {
-                let packed = jit.pack_facts(&facts).expect("facts pack");
-                let sel = decision::select_data_index(&program, &data, as_of);
-                jit.run(&program, &data, &packed, &sel, as_of)
-                    .map_err(|e| (e.kind, e.span))
+                // The other parties a norm names are ids read from the case by the interpreter,
+                // for both engines (`JitProgram::decide`): raw compiled code has none to compare.
+                d.counterparties.iter_mut().for_each(|c| *c = None);
+                Ok(d)
             });
-        match (&reference, &compiled) {
-            (Ok(a), Ok(b)) => {
-                let (a, b) = (
-                    outcome(&program, &data, as_of, a),
-                    outcome(&program, &data, as_of, b),
-                );
-                prop_assert_eq!(a, b, "{}", context());
-                stats.decided += 1;
-            }
-            (Err(e), Err((kind, span))) => {
-                prop_assert_eq!(&e.kind, kind, "{}", context());
-                // A date before the law's data is worded in the law's terms, with no span into
-                // the rule that first read the missing module; compiled code still locates it.
-                let before_data = e.kind == norm_runtime::interp::EvalErrorKind::MissingData
-                    && decision::before_the_data(&program, &data, as_of).is_some();
-                if !before_data {
-                    prop_assert_eq!(&e.span, span, "{}", context());
+            // Compiled code, raw (no interpreter involved, even for errors).
+            let compiled = decision::law_in_force(&program, as_of)
+                .map_err(|e| (e.kind, e.span))
+                .and_then(|()| {
+                    let packed = jit.pack_facts(&facts).expect("facts pack");
+                    let sel = decision::select_data_index(&program, &data, as_of);
+                    jit.run(&program, &data, &packed, &sel, as_of)
+                        .map_err(|e| (e.kind, e.span))
+                });
+            match (&reference, &compiled) {
+                (Ok(a), Ok(b)) => {
+                    let (a, b) = (
+                        outcome(&program, &data, as_of, a),
+                        outcome(&program, &data, as_of, b),
+                    );
+                    prop_assert_eq!(a, b, "{}", context());
+                    stats.decided += 1;
                 }
-                *stats.errors.entry(format!("{kind:?}")).or_default() += 1;
+                (Err(e), Err((kind, span))) => {
+                    prop_assert_eq!(&e.kind, kind, "{}", context());
+                    // A date before the law's data is worded in the law's terms, with no span into
+                    // the rule that first read the missing module; compiled code still locates it.
+                    let before_data = e.kind == norm_runtime::interp::EvalErrorKind::MissingData
+                        && decision::before_the_data(&program, &data, as_of).is_some();
+                    if !before_data {
+                        prop_assert_eq!(&e.span, span, "{}", context());
+                    }
+                    *stats.errors.entry(format!("{kind:?}")).or_default() += 1;
+                }
+                _ => prop_assert!(
+                    false,
+                    "engines disagree:\ninterpreter: {:?}\ncompiled: {:?}\n{}",
+                    reference.as_ref().map(|_| "decided"),
+                    compiled.as_ref().map(|_| "decided"),
+                    context()
+                ),
             }
-            _ => prop_assert!(
-                false,
-                "engines disagree:\ninterpreter: {:?}\ncompiled: {:?}\n{}",
-                reference.as_ref().map(|_| "decided"),
-                compiled.as_ref().map(|_| "decided"),
-                context()
-            ),
         }
         decided += 1;
     }
