@@ -7,7 +7,15 @@
 //! decides it for several random cases and dates with both engines. They must return the same
 //! decision, or the same error (kind and source location).
 //!
-//! `cargo test` runs 10,000 decisions (1,000 programs × 10 cases). For the long run:
+//! The case model is generated too: one to three parties and systems with relations (owners,
+//! a system derived from another), up to five dated events naming a party and perhaps a
+//! system; the subjects `actor` and `sys` bound in turn to each party and its systems, as the
+//! engine decides a case (`subjects::perspectives`, `bind`); conditions that quantify over
+//! the parties, systems and events (`exists`, `all`, `count`, `earliest`, `latest` with
+//! `where`, `present`, references compared with ids), and norms with `done` (the first event
+//! of a kind by the party), `violated` and `counterparties`.
+//!
+//! `cargo test` runs 1,000 programs × 10 cases, each decided once per party and system. For the long run:
 //! `NORM_DIFF_CASES=1000000 cargo test --release -p norm-runtime --test differential`.
 //! A failure prints the program, the facts and the date, and proptest's seed to replay it.
 
@@ -306,7 +314,7 @@ impl Gen {
     }
 
     fn event_kind(&mut self) -> &'static str {
-        *self.rng.pick(&["filed", "warned", "ordered"])
+        self.rng.pick(&["filed", "warned", "ordered"])
     }
 
     /// A condition over the parties, systems and events of the case.
