@@ -314,7 +314,7 @@ impl Gen {
     }
 
     fn event_kind(&mut self) -> &'static str {
-        self.rng.pick(&["filed", "warned", "ordered"])
+        ["filed", "warned", "ordered"][self.rng.below(3)]
     }
 
     /// A condition over the parties, systems and events of the case.
