@@ -627,6 +627,7 @@ impl Builder<'_, '_> {
                     let s = self.symbol(SymbolKind::Act, None, &a.node);
                     self.refer(s, a.span);
                 }
+                ClauseKind::PerParty => {}
                 ClauseKind::Overrides { targets, except } => {
                     for t in targets {
                         match t {

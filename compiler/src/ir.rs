@@ -187,6 +187,9 @@ pub struct Norm {
     /// The other party or parties the duty concerns, by id (`text` or a set or list of it).
     pub counterparty: Option<Expr>,
     pub fine: Option<(Expr, Expr)>,
+    /// `per party`: one act of the party whatever the systems it is decided for; reported
+    /// once per party (the Decision merges the party's systems).
+    pub per_party: bool,
     pub text: String,
     pub tags: Vec<String>,
     pub act: Option<String>,

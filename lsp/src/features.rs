@@ -1029,6 +1029,7 @@ const KEYWORDS: &[&str] = &[
     "counterparties",
     "status",
     "party",
+    "per",
     "on",
     "where",
     "earliest",

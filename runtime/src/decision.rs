@@ -1305,7 +1305,87 @@ pub fn merge(program: &Program, parts: Vec<(Who, Decision)>) -> Decision {
         merged.subjects.extend(split(&who, d.values, &mut top));
     }
     merged.values = top;
+    once_per_party(program, &mut merged);
     merged
+}
+
+/// A `per party` norm (one act of the party, whatever the systems it was decided for) is
+/// reported once per party: the first of its entries is kept, without a system when the
+/// party's entries concerned several.
+fn once_per_party(program: &Program, d: &mut Decision) {
+    let per_party: std::collections::HashSet<&str> = program
+        .norms
+        .iter()
+        .filter(|n| n.per_party)
+        .map(|n| n.id.as_str())
+        .collect();
+    if per_party.is_empty() {
+        return;
+    }
+    fn collapse<T>(
+        items: &mut Vec<T>,
+        per_party: &std::collections::HashSet<&str>,
+        key: impl Fn(&T) -> (&str, Option<&str>, Option<&str>),
+        clear_system: impl Fn(&mut T),
+    ) {
+        let mut seen: Vec<(String, Option<String>, Option<String>, usize)> = Vec::new();
+        let mut keep = Vec::with_capacity(items.len());
+        let mut several = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let (id, party, system) = key(item);
+            if !per_party.contains(id) {
+                keep.push(true);
+                continue;
+            }
+            match seen
+                .iter()
+                .find(|(n, p, _, _)| n == id && p.as_deref() == party)
+            {
+                Some((_, _, first_system, at)) => {
+                    if first_system.as_deref() != system {
+                        several.push(*at);
+                    }
+                    keep.push(false);
+                }
+                None => {
+                    seen.push((
+                        id.to_string(),
+                        party.map(str::to_string),
+                        system.map(str::to_string),
+                        i,
+                    ));
+                    keep.push(true);
+                }
+            }
+        }
+        for at in several {
+            if let Some(item) = items.get_mut(at) {
+                clear_system(item);
+            }
+        }
+        let mut k = keep.into_iter();
+        items.retain(|_| k.next().unwrap_or(true));
+    }
+    collapse(
+        &mut d.norms,
+        &per_party,
+        |n| (n.id.as_str(), n.party.as_deref(), n.system.as_deref()),
+        |n| n.system = None,
+    );
+    collapse(
+        &mut d.penalties,
+        &per_party,
+        |n| (n.id.as_str(), n.party.as_deref(), n.system.as_deref()),
+        |n| n.system = None,
+    );
+    if let Some(x) = &mut d.explanation {
+        collapse(
+            x,
+            &per_party,
+            |n| (n.norm.as_str(), n.party.as_deref(), n.system.as_deref()),
+            |n| n.system = None,
+        );
+    }
 }
 
 #[cfg(test)]

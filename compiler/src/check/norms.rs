@@ -62,6 +62,7 @@ impl<'a> Checker<'a> {
                 keep_until: None,
                 counterparty: None,
                 fine: None,
+                per_party: false,
                 text: String::new(),
                 tags: Vec::new(),
                 act: None,
@@ -169,6 +170,7 @@ impl<'a> Checker<'a> {
                     }
                     ClauseKind::Text(t) => n.text = t.node.clone(),
                     ClauseKind::Act(a) => n.act = Some(a.node.clone()),
+                    ClauseKind::PerParty => n.per_party = true,
                     ClauseKind::Priority(p) => n.priority = self.number(p).map(i64::from),
                     ClauseKind::Tags(ts) => n.tags = ts.iter().map(|t| t.node.clone()).collect(),
                     ClauseKind::Overrides { targets, except } => overrides.push(Overrides {
@@ -679,6 +681,7 @@ fn clause_name(c: &ClauseKind) -> &'static str {
         ClauseKind::Counterparty(..) => "counterparty",
         ClauseKind::Text(_) => "text",
         ClauseKind::Act(_) => "act",
+        ClauseKind::PerParty => "per party",
         ClauseKind::Effective(_) => "effective",
         ClauseKind::Until(_) => "until",
         ClauseKind::Priority(_) => "priority",

@@ -189,6 +189,8 @@ pub enum ClauseKind {
     Violated(Expr),
     /// `keep_until DATE`: a retention duty's end.
     KeepUntil(Expr),
+    /// `per party`: decided for each system as usual, reported once per party.
+    PerParty,
     /// `counterparty EXPR`: the other party (or parties) the duty concerns, by id; or
     /// `counterparties p in parties where COND` (then `true`: the expression is the `exists`
     /// whose matching elements are the counterparties).

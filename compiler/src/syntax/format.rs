@@ -491,6 +491,7 @@ impl Formatter<'_> {
             }
             ClauseKind::Text(t) => self.line(&format!("text {}", quote(&t.node))),
             ClauseKind::Act(a) => self.line(&format!("act {}", a.node)),
+            ClauseKind::PerParty => self.line("per party"),
             ClauseKind::Effective(d) => self.line(&format!("effective {}", d.node)),
             ClauseKind::Until(d) => self.line(&format!("until {}", d.node)),
             ClauseKind::Priority(p) => self.line(&format!("priority {}", p.node)),

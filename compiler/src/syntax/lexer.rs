@@ -111,6 +111,8 @@ pub enum Tok<'a> {
     Counterparties,
     #[token("party")]
     Party,
+    #[token("per")]
+    Per,
     #[token("on")]
     On,
     #[token("where")]
@@ -444,6 +446,7 @@ pub fn token_text(tok: &Tok<'_>) -> &'static str {
         Counterparty => "counterparty",
         Counterparties => "counterparties",
         Party => "party",
+        Per => "per",
         On => "on",
         Where => "where",
         Earliest => "earliest",
