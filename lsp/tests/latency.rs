@@ -79,7 +79,7 @@ fn latency_on_the_stdlib() {
         "article 6|6 \"Registry",
         "obligation national_reg|istry",
         "actor.registered_us|ers >",
-        "when registry_cand|idate and national_tier",
+        "def registry_required = registry_cand|idate and",
         "addressee prov|ider",
     ];
     let mut hover = Vec::new();

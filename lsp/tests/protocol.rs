@@ -346,7 +346,7 @@ fn stdlib_diagnostics_hover_and_cross_file_updates() {
     let h = hover_text(
         &mut c,
         &providers,
-        find(&text, "when registry_cand|idate and national_tier"),
+        find(&text, "def registry_required = registry_cand|idate and"),
     );
     assert!(h.contains("def registry_candidate: bool"), "{h}");
     assert!(h.contains("in_scope and ai_provider"), "{h}");
