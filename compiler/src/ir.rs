@@ -299,6 +299,8 @@ pub enum Expect {
         status: Option<Status>,
         /// With `due DATE`: its due date.
         due: Option<Date>,
+        /// With `keep_until DATE`: the end of its retention period.
+        keep_until: Option<Date>,
         /// With `party "ID"`: the party it binds; with `on "ID"`: the system it concerns.
         party: Option<String>,
         system: Option<String>,

@@ -154,6 +154,7 @@ pub fn run_test(
                 present,
                 status,
                 due,
+                keep_until,
                 party,
                 system,
                 span,
@@ -255,7 +256,7 @@ pub fn run_test(
                     result
                         .failures
                         .push((*span, format!("expected `{id}` {verb}{of}, but {why}")));
-                } else if *present && (status.is_some() || due.is_some()) {
+                } else if *present && (status.is_some() || due.is_some() || keep_until.is_some()) {
                     let id = program
                         .norms
                         .get(*norm as usize)
@@ -286,6 +287,18 @@ pub fn run_test(
                         result
                             .failures
                             .push((*span, format!("expected `{id}` due {d}, but {why}")));
+                    }
+                    let has_keep = shown.and_then(|n| n.keep_until.clone());
+                    if let Some(d) = keep_until
+                        && has_keep.as_deref() != Some(d.to_string().as_str())
+                    {
+                        let why = match has_keep {
+                            Some(x) => format!("it is kept until {x}"),
+                            None => "it has no retention date".to_string(),
+                        };
+                        result
+                            .failures
+                            .push((*span, format!("expected `{id}` kept until {d}, but {why}")));
                     }
                 }
             }

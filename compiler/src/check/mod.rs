@@ -1771,6 +1771,7 @@ impl<'a> Checker<'a> {
                         whom,
                         status,
                         due,
+                        keep_until,
                     } => {
                         let status = status.as_ref().and_then(|s| {
                             let found = ir::Status::ALL.into_iter().find(|x| x.name() == s.node);
@@ -1789,25 +1790,15 @@ impl<'a> Checker<'a> {
                             }
                             found
                         });
-                        let due = due.as_ref().and_then(|d| {
-                            let parsed = Date::parse(&d.node);
-                            if parsed.is_none() {
-                                self.error(
-                                    Diagnostic::error(
-                                        "E0302",
-                                        format!("invalid date `{}`", d.node),
-                                    )
-                                    .at(d.span, "no such day"),
-                                );
-                            }
-                            parsed
-                        });
+                        let due = due.as_ref().and_then(|d| self.test_date(d));
+                        let keep_until = keep_until.as_ref().and_then(|d| self.test_date(d));
                         if let Some(n) = self.norm_ref(id, *kind) {
                             test.expects.push(ir::Expect::Norm {
                                 norm: n,
                                 present: true,
                                 status,
                                 due,
+                                keep_until,
                                 party: whom.party.as_ref().map(|p| p.node.clone()),
                                 system: whom.system.as_ref().map(|p| p.node.clone()),
                                 span: stmt.span,
@@ -1821,6 +1812,7 @@ impl<'a> Checker<'a> {
                                 present: false,
                                 status: None,
                                 due: None,
+                                keep_until: None,
                                 party: whom.party.as_ref().map(|p| p.node.clone()),
                                 system: whom.system.as_ref().map(|p| p.node.clone()),
                                 span: stmt.span,
@@ -1841,6 +1833,7 @@ impl<'a> Checker<'a> {
                                     present: true,
                                     status: None,
                                     due: None,
+                                    keep_until: None,
                                     party: None,
                                     system: None,
                                     span: stmt.span,
@@ -1946,6 +1939,18 @@ impl<'a> Checker<'a> {
             }
         }
         self.diagnostics.extend(warnings);
+    }
+
+    /// A date a test expects (`due DATE`, `keep_until DATE`); an invalid one is an error.
+    fn test_date(&mut self, d: &crate::span::Spanned<String>) -> Option<Date> {
+        let parsed = Date::parse(&d.node);
+        if parsed.is_none() {
+            self.error(
+                Diagnostic::error("E0302", format!("invalid date `{}`", d.node))
+                    .at(d.span, "no such day"),
+            );
+        }
+        parsed
     }
 
     fn norm_ref(&mut self, id: &Ident, kind: Option<ast::NormKind>) -> Option<u32> {

@@ -241,6 +241,8 @@ pub enum TestStmtKind {
         status: Option<Ident>,
         /// `due DATE`: its due date.
         due: Option<Spanned<String>>,
+        /// `keep_until DATE`: a retention duty's end.
+        keep_until: Option<Spanned<String>>,
     },
     /// `expect no ID [party "ID"] [on "ID"]`
     ExpectNoNorm(Ident, Whom),

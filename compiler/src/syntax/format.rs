@@ -542,6 +542,7 @@ impl Formatter<'_> {
                 whom,
                 status,
                 due,
+                keep_until,
             } => {
                 let mut l = match kind {
                     Some(k) => format!("expect {} {}", k.keyword(), id.node),
@@ -553,6 +554,9 @@ impl Formatter<'_> {
                 }
                 if let Some(d) = due {
                     l.push_str(&format!(" due {}", d.node));
+                }
+                if let Some(d) = keep_until {
+                    l.push_str(&format!(" keep_until {}", d.node));
                 }
                 self.line(&l);
             }
