@@ -192,7 +192,13 @@ fn decision_json_follows_the_contract() {
         .unwrap_or_default();
     assert_eq!(
         data,
-        vec!["negative_list", "thresholds", "commencement", "calendar"]
+        vec![
+            "negative_list",
+            "export_control",
+            "thresholds",
+            "commencement",
+            "calendar"
+        ]
     );
     let norms = d["norms"].as_array().cloned().unwrap_or_default();
     let n = norms
@@ -1437,16 +1443,7 @@ test "wrong expectations" {
 #[test]
 fn a_new_negative_list_entry_is_a_data_module_version_only() {
     let tmp = scratch("new-entry");
-    let data = tmp.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    for f in [
-        "calendar_prc.norm",
-        "commencement.norm",
-        "negative_list.norm",
-        "thresholds.norm",
-    ] {
-        std::fs::copy(root().join("stdlib/data").join(f), data.join(f)).unwrap();
-    }
+    let data = copy_of_the_stdlib_data(&tmp);
     let old = std::fs::read_to_string(root().join("stdlib/data/negative_list.norm")).unwrap();
     let new = old
         .replace("version \"2026.1-illustrative\" effective 2026-01-01", "version \"2026.2-test\" effective 2026-12-15")
@@ -1534,4 +1531,92 @@ fn a_misspelt_code_suggests_the_code_meant_at_the_path_written() {
     assert_eq!(e["path"], "system.negative_list_codes[0]", "{e}");
     let msg = e["message"].as_str().unwrap_or_default();
     assert!(msg.contains("did you mean `medical_diagnosis`?"), "{msg}");
+}
+
+/// A copy of the stdlib's data modules in `tmp/data`, for a test that publishes a new version.
+fn copy_of_the_stdlib_data(tmp: &tempfile::TempDir) -> PathBuf {
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    for e in std::fs::read_dir(root().join("stdlib/data")).unwrap().flatten() {
+        if e.path().extension().is_some_and(|x| x == "norm") {
+            std::fs::copy(e.path(), data.join(e.file_name())).unwrap();
+        }
+    }
+    data
+}
+
+/// The export-control catalogues of Art. 84 are a vocabulary of data, as the Negative List is:
+/// the departments publish a version with entries, and a case naming them is decided with the
+/// law's files untouched; an item on the prohibited catalogue loses the public-interest
+/// exemption.
+#[test]
+fn the_export_control_catalogues_are_data() {
+    let tmp = scratch("export-control");
+    let data = copy_of_the_stdlib_data(&tmp);
+    write(
+        &data.join("export_control_2026_2.norm"),
+        r#"data export_control version "2026.2-test" effective 2026-06-01 {
+  entries = [
+    { code: "model_weights_x", title: "Weights of frontier models", control: restricted },
+    { code: "targeting_x", title: "Autonomous weapons targeting", control: prohibited },
+  ]
+}
+"#,
+    );
+    let facts = write(
+        &tmp.path().join("case.json"),
+        r#"{"parties": [{"id": "exp"}],
+            "systems": [
+              {"id": "aid", "developers": ["exp"], "providers": ["exp"], "activity_in_prc": true,
+               "exported": true, "public_interest_export": true,
+               "export_control_codes": ["model_weights_x"]},
+              {"id": "tgt", "developers": ["exp"], "activity_in_prc": true,
+               "exported": true, "public_interest_export": true,
+               "export_control_codes": ["targeting_x"]}
+            ]}"#,
+    );
+    let law = root().join("stdlib/mail").display().to_string();
+    let data_arg = data.display().to_string();
+    let run = |as_of: &str| {
+        norm(&[
+            "eval", &law, "--data", &data_arg, "--facts", &facts, "--as-of", as_of, "--format",
+            "json",
+        ])
+    };
+    let o = run("2026-12-01");
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    let d = json(&o);
+    let finding = |id: &str, system: &str| {
+        d["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == id && f["system"] == system)
+            .map(|f| f["holds"].clone())
+    };
+    assert_eq!(finding("export_restricted", "aid"), Some(Value::Bool(true)), "{d}");
+    assert_eq!(finding("export_prohibited", "aid"), Some(Value::Bool(false)), "{d}");
+    assert_eq!(finding("export_prohibited", "tgt"), Some(Value::Bool(true)), "{d}");
+    let exemption: Vec<&Value> = d["norms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["id"] == "public_interest_export_exemption")
+        .map(|n| &n["system"])
+        .collect();
+    assert_eq!(exemption, [&Value::from("aid")], "{d}");
+    assert!(
+        d["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["id"] == "export_control_laws"),
+        "{d}"
+    );
+    // Before the catalogues take effect, the codes are unknown: a facts error naming the path.
+    let o = run("2026-05-01");
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    let e = json(&o)["error"].to_string();
+    assert!(e.contains("systems[0].export_control_codes[0]"), "{e}");
+    assert!(e.contains("2026.1-illustrative"), "{e}");
 }

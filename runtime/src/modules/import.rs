@@ -380,7 +380,10 @@ fn cell_literal(types: &Types, ty: &Ty, cell: &str) -> Result<String, String> {
                     Some(v) => format!("; did you mean `{v}`?"),
                     None => format!("; the variants are: {}", def.variants.join(", ")),
                 };
-                Err(format!("`{s}` is not a {}{hint}", def.name))
+                Err(format!(
+                    "`{s}` is not {}{hint}",
+                    norm_compiler::value::with_article(&def.name)
+                ))
             }
         }
         Ty::Duration | Ty::WorkingDays => {
