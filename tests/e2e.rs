@@ -1537,7 +1537,10 @@ fn a_misspelt_code_suggests_the_code_meant_at_the_path_written() {
 fn copy_of_the_stdlib_data(tmp: &tempfile::TempDir) -> PathBuf {
     let data = tmp.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
-    for e in std::fs::read_dir(root().join("stdlib/data")).unwrap().flatten() {
+    for e in std::fs::read_dir(root().join("stdlib/data"))
+        .unwrap()
+        .flatten()
+    {
         if e.path().extension().is_some_and(|x| x == "norm") {
             std::fs::copy(e.path(), data.join(e.file_name())).unwrap();
         }
@@ -1594,9 +1597,21 @@ fn the_export_control_catalogues_are_data() {
             .find(|f| f["id"] == id && f["system"] == system)
             .map(|f| f["holds"].clone())
     };
-    assert_eq!(finding("export_restricted", "aid"), Some(Value::Bool(true)), "{d}");
-    assert_eq!(finding("export_prohibited", "aid"), Some(Value::Bool(false)), "{d}");
-    assert_eq!(finding("export_prohibited", "tgt"), Some(Value::Bool(true)), "{d}");
+    assert_eq!(
+        finding("export_restricted", "aid"),
+        Some(Value::Bool(true)),
+        "{d}"
+    );
+    assert_eq!(
+        finding("export_prohibited", "aid"),
+        Some(Value::Bool(false)),
+        "{d}"
+    );
+    assert_eq!(
+        finding("export_prohibited", "tgt"),
+        Some(Value::Bool(true)),
+        "{d}"
+    );
     let exemption: Vec<&Value> = d["norms"]
         .as_array()
         .unwrap()
