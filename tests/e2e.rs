@@ -1018,6 +1018,85 @@ fn a_due_date_past_the_calendar_is_unknown_and_the_norm_still_applies() {
     assert!(stderr(&o).contains("2027"), "{}", stderr(&o));
 }
 
+/// A condition that counts working days past the calendar does not fail the decision: where
+/// the comparison has one answer whatever the missing year's holidays (a deadline in 2027 is
+/// after 31 December 2026), it is decided; where it has not, the norm is left undecided and the
+/// calendar warning names it. Both engines agree (compiled code leaves such a case to the
+/// interpreter).
+#[test]
+fn a_condition_counting_past_the_calendar_is_decided_or_named_never_an_error() {
+    let tmp = scratch("calendar-conditions");
+    let late = write(
+        &tmp.path().join("late.json"),
+        r#"{"actor": {"id": "p"}, "system": {"id": "s", "providers": ["p"], "activity_in_prc": true, "registered_users": 50000, "registry_conditions_met_on": "2026-12-18"}}"#,
+    );
+    let leaving = write(
+        &tmp.path().join("leaving.json"),
+        r#"{"actor": {"id": "p"}, "system": {"id": "s", "providers": ["p"], "activity_in_prc": true, "registered_users": 20000, "registry_conditions_met_on": "2026-03-02"},
+            "events": [{"kind": "registry_filing", "date": "2026-03-05", "party": "p", "system": "s", "authority": "provincial", "number": "P-1"},
+                       {"kind": "termination", "date": "2027-02-15", "party": "p", "system": "s"}]}"#,
+    );
+    let run = |facts: &str, as_of: &str, engine: &str| {
+        let o = norm(&[
+            "eval",
+            "stdlib/mail",
+            "--facts",
+            facts,
+            "--as-of",
+            as_of,
+            "--format",
+            "json",
+            "--engine",
+            engine,
+        ]);
+        assert_eq!(code(&o), 0, "{as_of}: {}{}", stdout(&o), stderr(&o));
+        json(&o)
+    };
+    let calendar_warning = |d: &Value| -> String {
+        d["warnings"]
+            .as_array()
+            .and_then(|w| w.iter().find(|w| w["id"] == "calendar_year_missing"))
+            .and_then(|w| w["text"].as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    // As of 31 December the filing, due in 2027, is not yet overdue: decided.
+    let (jit, interp) = (
+        run(&late, "2026-12-31", "jit"),
+        run(&late, "2026-12-31", "interp"),
+    );
+    assert_eq!(jit, interp, "the engines disagree");
+    assert!(ids(&jit, "norms").contains(&"provincial_registry".to_string()));
+    assert!(!ids(&jit, "norms").contains(&"overdue_registry".to_string()));
+    assert!(
+        !calendar_warning(&jit).contains("cannot be decided"),
+        "{jit}"
+    );
+    // As of 1 March 2027 whether it is overdue depends on 2027's holidays: undecided, named.
+    let (jit, interp) = (
+        run(&late, "2027-03-01", "jit"),
+        run(&late, "2027-03-01", "interp"),
+    );
+    assert_eq!(jit, interp, "the engines disagree");
+    let text = calendar_warning(&jit);
+    assert!(
+        text.contains("`overdue_registry` (Art. 99(1))") && text.contains("cannot be decided"),
+        "{text}"
+    );
+    // A termination announced for 2027: the ex officio cancellation of Art. 99(3) is not yet
+    // in question, and the termination duties are due on days the calendar cannot give.
+    let (jit, interp) = (
+        run(&leaving, "2026-12-01", "jit"),
+        run(&leaving, "2026-12-01", "interp"),
+    );
+    assert_eq!(jit, interp, "the engines disagree");
+    assert!(!ids(&jit, "norms").contains(&"registry_ex_officio_cancellation".to_string()));
+    assert!(
+        calendar_warning(&jit).contains("deregistration_filing"),
+        "{jit}"
+    );
+}
+
 #[test]
 fn a_date_before_the_laws_data_is_said_in_the_laws_terms() {
     let o = norm(&[

@@ -335,6 +335,9 @@ pub struct Decided {
     pub counterparties: Vec<Option<Value>>,
     /// Per definition: its value.
     pub defs: Vec<Option<Value>>,
+    /// The norms whose condition could not be decided: it counts working days in a year the
+    /// calendar does not cover (the interpreter decides such a case for both engines).
+    pub undecided: Vec<(u32, crate::interp::CalendarGap)>,
 }
 
 /// The law must be in force on the date.
@@ -357,6 +360,7 @@ pub fn law_in_force(program: &Program, as_of: Date) -> Result<(), EvalError> {
         span: None,
         related: Vec::new(),
         calendar_year: None,
+        calendar_bound: None,
     })
 }
 
@@ -414,6 +418,7 @@ pub fn before_the_data(
         span: None,
         related: Vec::new(),
         calendar_year: None,
+        calendar_bound: None,
     })
 }
 
@@ -496,9 +501,27 @@ fn evaluate_in<'p>(
         };
         // A norm whose article version (or own period) is not in force on the date is not
         // even considered.
+        // A condition that counts working days in a year the calendar does not cover cannot
+        // be decided: the norm is not shown to apply, and the calendar warning names it.
         let held = program.norm_in_force(norm, as_of)
             && match &norm.when {
-                Some(w) => env.eval_bool(w)?,
+                Some(w) => match env.eval_bool(w) {
+                    Ok(b) => b,
+                    Err(e) if e.kind == crate::interp::EvalErrorKind::OutsideCalendar => {
+                        if let Some(year) = e.calendar_year {
+                            env.undecided.push((
+                                i,
+                                crate::interp::CalendarGap {
+                                    year,
+                                    message: e.message,
+                                    bound: e.calendar_bound,
+                                },
+                            ));
+                        }
+                        false
+                    }
+                    Err(e) => return Err(e),
+                },
                 None => true,
             };
         let defeated = norm
@@ -599,6 +622,7 @@ pub fn finish(program: &Program, out: &mut Outcome<'_>) -> Result<Decided, EvalE
                                 *slot = Some(crate::interp::CalendarGap {
                                     year,
                                     message: e.message,
+                                    bound: e.calendar_bound,
                                 });
                             }
                         }
@@ -640,6 +664,7 @@ pub fn finish(program: &Program, out: &mut Outcome<'_>) -> Result<Decided, EvalE
         fines,
         counterparties,
         defs: out.env.defs.clone(),
+        undecided: out.env.undecided.clone(),
     })
 }
 
@@ -951,19 +976,37 @@ fn calendar_warnings(
     d: &Decided,
     decision: &mut Decision,
 ) {
-    let mut years: Vec<(i32, Vec<String>)> = Vec::new();
-    for i in decision_order(program) {
-        let (Some(Some(gap)), Some(n)) = (d.due_unknown.get(i), program.norms.get(i)) else {
-            continue;
-        };
+    // Per year: the norms whose due date is unknown, and those whose condition is undecided.
+    let mut years: Vec<(i32, Vec<String>, Vec<String>)> = Vec::new();
+    let cite = |n: &Norm| {
         let mut cite = format!("`{}` (Art. {}", n.id, article_number(program, n));
         if let Some(p) = n.paragraph {
             cite.push_str(&format!("({p})"));
         }
         cite.push(')');
-        match years.iter_mut().find(|(y, _)| *y == gap.year) {
-            Some((_, norms)) => norms.push(cite),
-            None => years.push((gap.year, vec![cite])),
+        cite
+    };
+    let mut entries: Vec<(i32, bool, String)> = Vec::new();
+    for i in decision_order(program) {
+        let (Some(Some(gap)), Some(n)) = (d.due_unknown.get(i), program.norms.get(i)) else {
+            continue;
+        };
+        entries.push((gap.year, false, cite(n)));
+    }
+    for (i, gap) in &d.undecided {
+        if let Some(n) = program.norms.get(*i as usize) {
+            entries.push((gap.year, true, cite(n)));
+        }
+    }
+    for (year, undecided, c) in entries {
+        if !years.iter().any(|(y, _, _)| *y == year) {
+            years.push((year, Vec::new(), Vec::new()));
+        }
+        if let Some((_, due, open)) = years.iter_mut().find(|(y, _, _)| *y == year) {
+            let list = if undecided { open } else { due };
+            if !list.contains(&c) {
+                list.push(c);
+            }
         }
     }
     let calendar = selected
@@ -972,7 +1015,22 @@ fn calendar_warnings(
         .find(|m| m.calendar.is_some())
         .map(|m| format!("(data module `{}` version {})", m.name, m.version))
         .unwrap_or_else(|| "the working-day calendar".to_string());
-    for (year, norms) in years {
+    for (year, due, open) in years {
+        let mut parts = Vec::new();
+        if !due.is_empty() {
+            parts.push(format!("the due date of {} is unknown", due.join(", ")));
+        }
+        if !open.is_empty() {
+            let (verb, their, are) = if open.len() > 1 {
+                ("apply", "their conditions count", "they are")
+            } else {
+                ("applies", "its condition counts", "it is")
+            };
+            parts.push(format!(
+                "whether {} {verb} cannot be decided ({their} working days into {year}), so {are} not listed",
+                open.join(", ")
+            ));
+        }
         decision.warnings.push(WarningOut {
             id: "calendar_year_missing".to_string(),
             party: None,
@@ -980,8 +1038,8 @@ fn calendar_warnings(
             article: String::new(),
             paragraph: None,
             text: format!(
-                "The working-day calendar {calendar} has no year {year}: the due date of {} is unknown until a version of the calendar module covering {year} (the State Council's holiday arrangements) is loaded.",
-                norms.join(", ")
+                "The working-day calendar {calendar} has no year {year}: {} until a version of the calendar module covering {year} (the State Council's holiday arrangements) is loaded.",
+                parts.join("; and ")
             ),
         });
     }

@@ -47,6 +47,9 @@ pub struct EvalError {
     /// For an error outside the working-day calendar: the calendar year that is missing.
     #[serde(skip)]
     pub calendar_year: Option<i32>,
+    /// For such an error: what is known of the date (`CalendarGap::bound`).
+    #[serde(skip)]
+    pub calendar_bound: Option<(Date, bool)>,
 }
 
 impl EvalError {
@@ -57,6 +60,7 @@ impl EvalError {
             span: Some(span),
             related: Vec::new(),
             calendar_year: None,
+            calendar_bound: None,
         }
     }
 
@@ -64,6 +68,7 @@ impl EvalError {
     pub fn outside_calendar(gap: CalendarGap, span: Span) -> EvalError {
         EvalError {
             calendar_year: Some(gap.year),
+            calendar_bound: gap.bound,
             ..EvalError::new(EvalErrorKind::OutsideCalendar, gap.message, span)
         }
     }
@@ -76,6 +81,9 @@ impl EvalError {
 pub struct CalendarGap {
     pub year: i32,
     pub message: String,
+    /// What is known of the date all the same: on or after (`true`) or on or before (`false`)
+    /// this day. A comparison with a date beyond it has one answer (`interp::past_calendar`).
+    pub bound: Option<(Date, bool)>,
 }
 
 fn covered(cal: &WorkingDayCalendar) -> String {
@@ -98,6 +106,8 @@ pub fn working_days_gap(
     match err {
         CalendarError::StartOutside(day) => CalendarGap {
             year: day.ymd().0,
+            // Counted forward, the day is on or after `d`; backward, on or before it.
+            bound: Some((d, n >= 0)),
             message: format!(
                 "{d} {sign} {count} starts in {}, outside the years the working-day calendar covers ({}): the calendar for {} is not loaded",
                 day.ymd().0,
@@ -113,6 +123,12 @@ pub fn working_days_gap(
             };
             CalendarGap {
                 year,
+                // It lies in `year` or beyond: from its first day, or up to its last.
+                bound: if n < 0 {
+                    Date::from_ymd(year, 12, 31).map(|x| (x, false))
+                } else {
+                    Date::from_ymd(year, 1, 1).map(|x| (x, true))
+                },
                 message: format!(
                     "{d} {sign} {count} ends in {year}, outside the years the working-day calendar covers ({}): the calendar for {year} is not loaded",
                     covered(cal)
@@ -136,6 +152,8 @@ pub fn period_end_gap(cal: &WorkingDayCalendar, last: Date) -> CalendarGap {
     };
     CalendarGap {
         year,
+        // The period's end is `last`, or the next working day after it.
+        bound: Some((last, true)),
         message: format!(
             "the period ends on {last}{place}, outside the years the working-day calendar covers ({}): the calendar for {year} is not loaded",
             covered(cal)
@@ -161,6 +179,9 @@ pub struct Env<'p> {
     pub calendars: Vec<Option<Arc<WorkingDayCalendar>>>,
     /// The date the case is decided as of (`as_of` in rules).
     pub as_of: Option<Date>,
+    /// The norms whose condition could not be decided because it counts working days in a
+    /// year the calendar does not cover (`decision::evaluate`), with the gap.
+    pub undecided: Vec<(u32, CalendarGap)>,
     locals: Vec<Value>,
 }
 
@@ -173,6 +194,7 @@ impl<'p> Env<'p> {
             defs: vec![None; program.defs.len()],
             calendars: Vec::new(),
             as_of: None,
+            undecided: Vec::new(),
             locals: Vec::new(),
         }
     }
@@ -213,7 +235,14 @@ impl<'p> Env<'p> {
                 {
                     continue;
                 }
-                let v = self.eval_def(def)?;
+                // A definition that counts working days past the calendar has no value; a
+                // norm that reads it is undecided (`decision::evaluate`), not the decision's
+                // error.
+                let v = match self.eval_def(def) {
+                    Ok(v) => v,
+                    Err(e) if e.kind == EvalErrorKind::OutsideCalendar => continue,
+                    Err(e) => return Err(e),
+                };
                 if let Some(slot) = self.defs.get_mut(i as usize) {
                     *slot = Some(v);
                 }
@@ -400,9 +429,16 @@ impl<'p> Env<'p> {
                 Ok(Value::Bool(self.eval_bool(a)? || self.eval_bool(b)?))
             }
             ExprKind::Bin(op, a, b) => {
-                let x = self.eval(a)?;
-                let y = self.eval(b)?;
-                binary(*op, x, y, e.span)
+                let (x, y) = (self.eval(a), self.eval(b));
+                match (x, y) {
+                    (Ok(x), Ok(y)) => binary(*op, x, y, e.span),
+                    // A date counted past the calendar is unknown, but it is known to lie in
+                    // the year the count reached or beyond it: compared with a date on the
+                    // other side of that year, the comparison has one answer.
+                    (Err(u), Ok(Value::Date(d))) => past_calendar(*op, &u, d, false).ok_or(u),
+                    (Ok(Value::Date(d)), Err(u)) => past_calendar(*op, &u, d, true).ok_or(u),
+                    (Err(u), _) | (_, Err(u)) => Err(u),
+                }
             }
             ExprKind::If(c, t, f) => {
                 if self.eval_bool(c)? {
@@ -647,6 +683,35 @@ pub fn dec_arith(op: BinOp, a: Decimal, b: Decimal, span: Span) -> Result<Decima
         BinOp::Div => dec_div(a, b, span),
         _ => Err(internal(span)),
     }
+}
+
+/// A comparison of a date counted past the calendar (`u`, an `OutsideCalendar` error with what
+/// is known of the date) with a known date `d`, where its answer does not depend on the unknown
+/// day: a count forward past the last covered year lands on or after 1 January of the next, a
+/// count from a date outside the calendar on or after (or before) that date.
+/// `flipped`: the known date is on the left. `None`: not decidable.
+fn past_calendar(op: BinOp, u: &EvalError, d: Date, flipped: bool) -> Option<Value> {
+    if u.kind != EvalErrorKind::OutsideCalendar {
+        return None;
+    }
+    let (bound, on_or_after) = u.calendar_bound?;
+    // Whether the unknown date is after `d` (it is on or after a day later than `d`) or
+    // before it (on or before a day earlier than `d`).
+    let after = if on_or_after && d < bound {
+        true
+    } else if !on_or_after && d > bound {
+        false
+    } else {
+        return None;
+    };
+    let left_after = if flipped { !after } else { after };
+    Some(Value::Bool(match op {
+        BinOp::Lt | BinOp::Le => !left_after,
+        BinOp::Gt | BinOp::Ge => left_after,
+        BinOp::Eq => false,
+        BinOp::Ne => true,
+        _ => return None,
+    }))
 }
 
 pub fn binary(op: BinOp, x: Value, y: Value, span: Span) -> Result<Value, EvalError> {

@@ -302,6 +302,7 @@ impl JitProgram {
             span,
             related: Vec::new(),
             calendar_year: None,
+            calendar_bound: None,
         };
         let packed = self.pack_facts(facts).ok_or_else(|| {
             internal(
@@ -310,20 +311,30 @@ impl JitProgram {
             )
         })?;
         let selected = decision::select_data_index(program, modules, as_of);
-        let mut decided = self
-            .run(program, modules, &packed, &selected, as_of)
-            .map_err(|je| {
-                match decision::decide(program, facts.to_vec(), modules, as_of, false) {
-                    Err(e) => e,
-                    Ok(_) => internal(
-                        format!(
-                            "internal error: compiled code failed ({:?}) where the interpreter decided the case",
-                            je.kind
+        let mut decided = match self.run(program, modules, &packed, &selected, as_of) {
+            Ok(d) => d,
+            // A condition that counts working days past the calendar is undecided, not an
+            // error (`decision::evaluate`): compiled code leaves such a case to the interpreter,
+            // whose Decided both engines then report.
+            Err(je) if je.kind == EvalErrorKind::OutsideCalendar => {
+                let mut out = decision::evaluate(program, facts.to_vec(), modules, as_of)?;
+                return decision::finish(program, &mut out);
+            }
+            Err(je) => {
+                return Err(
+                    match decision::decide(program, facts.to_vec(), modules, as_of, false) {
+                        Err(e) => e,
+                        Ok(_) => internal(
+                            format!(
+                                "internal error: compiled code failed ({:?}) where the interpreter decided the case",
+                                je.kind
+                            ),
+                            je.span,
                         ),
-                        je.span,
-                    ),
-                }
-            })?;
+                    },
+                );
+            }
+        };
         // The other parties a duty concerns are ids read from the case, and the definitions
         // that may be absent are reported where the case gives what they need: the interpreter
         // reads both, with the definitions' values the compiled code computed.
@@ -498,6 +509,7 @@ impl JitProgram {
             fines: Vec::new(),
             counterparties: vec![None; program.norms.len()],
             defs: Vec::new(),
+            undecided: Vec::new(),
         };
         for (i, def) in program.defs.iter().enumerate() {
             if def.inline || !program.def_in_force(def, as_of) {
