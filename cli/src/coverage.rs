@@ -34,19 +34,22 @@ pub fn find_readme(paths: &[PathBuf]) -> Option<(PathBuf, String)> {
     None
 }
 
-/// Parses the "Text only" section: from the line naming it to the next `## ` heading, every
-/// `Art. N`, `Art. N(P)`, `Arts. N-M, K` it names.
+/// Parses the "Text only" section: from the line naming it to the next `## ` heading, each
+/// list item's `Art. N`, `Art. N(P)`, `Arts. N-M, K` before its colon (the reason after it may
+/// cite other articles, which are not thereby text only).
 pub fn text_only(readme: &str) -> TextOnly {
     let mut out = TextOnly::default();
     let mut inside = false;
     for line in readme.lines() {
         if line.contains("Text only") {
             inside = true;
+            continue;
         } else if inside && line.starts_with("## ") {
             break;
         }
-        if inside {
-            read_citations(line, &mut out);
+        if inside && let Some(item) = line.strip_prefix("- ") {
+            let label = item.split(':').next().unwrap_or("");
+            read_citations(label, &mut out);
         }
     }
     out
@@ -217,7 +220,7 @@ mod tests {
 
     #[test]
     fn text_only_reads_articles_paragraphs_and_ranges() {
-        let readme = "# X\n**Text only**, deliberately:\n- principles (Arts. 1, 4-8, 11) and Art. 13\n- Art. 40(1): the List's purpose; Art. 99(3) and 101(1)\n## Running it\n- Art. 66\n";
+        let readme = "# X\n**Text only**, deliberately (`Art. 9` in the intro is not listed):\n- Arts. 1, 4-8, 11 and Art. 13: principles\n- Art. 40(1), Art. 99(3) and 101(1): the List's purpose; see Art. 70 and Art. 52(2)\nA paragraph that cites Art. 71.\n## Running it\n- Art. 66: after the section\n";
         let t = text_only(readme);
         assert_eq!(
             t.articles.iter().copied().collect::<Vec<_>>(),
@@ -226,6 +229,9 @@ mod tests {
         assert!(t.paragraphs.contains(&(40, 1)));
         assert!(t.paragraphs.contains(&(99, 3)));
         assert!(t.paragraphs.contains(&(101, 1)));
+        // The reason after an item's colon, and text outside the list, list nothing.
+        assert!(!t.articles.contains(&70) && !t.paragraphs.contains(&(52, 2)));
+        assert!(!t.articles.contains(&71) && !t.articles.contains(&9));
         assert!(!t.articles.contains(&66), "after the next heading");
     }
 }
