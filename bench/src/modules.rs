@@ -88,12 +88,14 @@ pub fn install(root: &Path) -> Figures {
     )
     .unwrap_or_else(|e| die(e.render()));
     let program = plain.program().clone();
-    // Sign the stdlib's own modules and 1,000 Negative Lists with one publisher key.
+    // Sign the stdlib's own modules and 1,000 Negative Lists with one publisher key, trusted
+    // for every data schema of the law.
     let key = keys::generate().unwrap_or_else(|e| die(e.to_string()));
+    let schemas: Vec<&str> = program.schemas.iter().map(|s| s.name.as_str()).collect();
     let store = TrustStore::parse(
         &serde_json::json!({"keys": [{
             "public_key": keys::public_line(&key.verifying_key()),
-            "modules": ["negative_list", "calendar", "thresholds", "commencement"],
+            "modules": schemas,
         }]})
         .to_string(),
     )

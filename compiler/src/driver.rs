@@ -67,7 +67,7 @@ pub fn compile_with(loader: &dyn Loader, paths: &[PathBuf], tests: bool) -> Comp
     let mut seen = HashSet::new();
     let mut queue: Vec<(PathBuf, Option<Span>)> = paths.iter().map(|p| (p.clone(), None)).collect();
     while let Some((path, from)) = queue.pop() {
-        load_path(loader, &path, from, &mut c, &mut seen, &mut queue);
+        load_path(loader, &path, from, &mut c, &mut seen, &mut queue, tests);
     }
     c.law_files.sort_by_key(|f| f.id);
     c.data_files.sort_by_key(|f| f.id);
@@ -273,7 +273,9 @@ fn load_data_into(loader: &dyn Loader, program: &Program, c: &mut Compilation, p
         ..Compilation::default()
     };
     while let Some((path, from)) = queue.pop() {
-        load_path(loader, &path, from, &mut files, &mut seen, &mut queue);
+        load_path(
+            loader, &path, from, &mut files, &mut seen, &mut queue, false,
+        );
     }
     c.db = std::mem::take(&mut files.db);
     c.diagnostics.append(&mut files.diagnostics);
@@ -333,6 +335,7 @@ fn load_path(
     c: &mut Compilation,
     seen: &mut HashSet<PathBuf>,
     queue: &mut Vec<(PathBuf, Option<Span>)>,
+    tests: bool,
 ) {
     let canonical = loader.canonical(path);
     if !seen.insert(canonical.clone()) {
@@ -388,7 +391,8 @@ fn load_path(
         }
     };
     let id = c.db.add(name, Some(canonical), text);
-    let parsed = parser::parse(id, c.db.text(id));
+    // A law loaded only to decide cases does not parse its tests (they are never checked).
+    let parsed = parser::parse_with(id, c.db.text(id), tests);
     c.diagnostics.extend(parsed.errors);
     c.fatal |= parsed.fatal;
     let is_data = parsed

@@ -886,6 +886,9 @@ impl fmt::Display for Program {
                 continue;
             };
             write!(f, "def {}: {}", d.name, self.types.show(&d.ty))?;
+            if d.inline {
+                write!(f, " (may be absent: expanded where read)")?;
+            }
             if let Some(b) = &d.base {
                 write!(f, " = {}", self.show_expr(b))?;
             }

@@ -113,6 +113,19 @@ fn guards(p: &Program, e: &Expr, out: &mut Vec<String>) {
     }
 }
 
+/// The fields an expression asserts present when it is false: `not present(x)`, and the parts
+/// of an `or` (all false when it is).
+fn guards_when_false(p: &Program, e: &Expr, out: &mut Vec<String>) {
+    match &e.kind {
+        ExprKind::Not(x) => guards(p, x, out),
+        ExprKind::Bin(BinOp::Or, a, b) => {
+            guards_when_false(p, a, out);
+            guards_when_false(p, b, out);
+        }
+        _ => {}
+    }
+}
+
 fn absent_under(p: &Program, e: &Expr, absent: &[bool], guarded: &mut Vec<String>) -> bool {
     match &e.kind {
         ExprKind::Quant {
@@ -128,6 +141,34 @@ fn absent_under(p: &Program, e: &Expr, absent: &[bool], guarded: &mut Vec<String
             let before = guarded.len();
             guards(p, a, guarded);
             let r = absent_under(p, b, absent, guarded);
+            guarded.truncate(before);
+            r
+        }
+        // `not present(x) or …x…`: the right side is read only where `x` is given.
+        ExprKind::Bin(BinOp::Or, a, b) => {
+            if absent_under(p, a, absent, guarded) {
+                return true;
+            }
+            let before = guarded.len();
+            guards_when_false(p, a, guarded);
+            let r = absent_under(p, b, absent, guarded);
+            guarded.truncate(before);
+            r
+        }
+        // `if present(x) then …x… else …`: each branch under what its choice asserts.
+        ExprKind::If(c, t, f) => {
+            if absent_under(p, c, absent, guarded) {
+                return true;
+            }
+            let before = guarded.len();
+            guards(p, c, guarded);
+            let r = absent_under(p, t, absent, guarded);
+            guarded.truncate(before);
+            if r {
+                return true;
+            }
+            guards_when_false(p, c, guarded);
+            let r = absent_under(p, f, absent, guarded);
             guarded.truncate(before);
             r
         }

@@ -208,8 +208,22 @@ fn checker_for(program: &Program) -> Checker<'static> {
             .map(|(i, n)| (n.clone(), i as u32))
             .collect()
     };
+    // What a constant can read: the types, roles, facts and schemas; not the definitions,
+    // norms and articles (a data module's values are constants), which are most of a law and
+    // would be copied for every data file.
+    let header = Program {
+        law: program.law.clone(),
+        types: program.types.clone(),
+        roles: program.roles.clone(),
+        authorities: program.authorities.clone(),
+        chapters: program.chapters.clone(),
+        facts: program.facts.clone(),
+        schemas: program.schemas.clone(),
+        subjects: program.subjects.clone(),
+        ..Program::default()
+    };
     Checker {
-        program: program.clone(),
+        program: header,
         types: program.types.clone(),
         diagnostics: Vec::new(),
         type_names,

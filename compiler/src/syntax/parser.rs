@@ -82,7 +82,57 @@ pub struct Parsed {
 }
 
 pub fn parse(file: FileId, src: &str) -> Parsed {
-    let lexed = lexer::lex(file, src);
+    parse_with(file, src, true)
+}
+
+/// The tokens of `test "…" { … }` items (at the top level), for a parse that does not need the
+/// law's tests: deciding cases never reads them, and they are much of a law's text.
+fn without_tests<'a>(tokens: &[(usize, Tok<'a>, usize)]) -> Vec<(usize, Tok<'a>, usize)> {
+    let mut out = Vec::with_capacity(tokens.len());
+    let mut depth = 0u32;
+    let mut i = 0;
+    while let Some(&(l, t, r)) = tokens.get(i) {
+        let starts_test = depth == 0
+            && matches!(t, Tok::Test)
+            && matches!(tokens.get(i + 1), Some((_, Tok::Str(_), _)))
+            && matches!(tokens.get(i + 2), Some((_, Tok::LBrace, _)));
+        if starts_test {
+            // Skip to the brace that closes the test's body.
+            let mut inner = 0u32;
+            let mut j = i + 2;
+            while let Some((_, t, _)) = tokens.get(j) {
+                match t {
+                    Tok::LBrace => inner += 1,
+                    Tok::RBrace => {
+                        inner = inner.saturating_sub(1);
+                        if inner == 0 {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+            i = j + 1;
+            continue;
+        }
+        match t {
+            Tok::LBrace => depth += 1,
+            Tok::RBrace => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        out.push((l, t, r));
+        i += 1;
+    }
+    out
+}
+
+/// [`parse`], leaving out the law's `test` items when `tests` is false (to decide cases).
+pub fn parse_with(file: FileId, src: &str, tests: bool) -> Parsed {
+    let mut lexed = lexer::lex(file, src);
+    if !tests {
+        lexed.tokens = without_tests(&lexed.tokens);
+    }
     let mut errors = lexed.errors;
     // One typo, one diagnostic: a syntax error on the rest of a line whose bad characters
     // the lexer already reported is a consequence, not news.
@@ -313,6 +363,33 @@ pub fn member_doc(src: &str, comments: &[Comment], span: Span) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_parse_without_tests_leaves_out_test_items_only() {
+        let src = "fact n: int\ntest \"a\" {\n  given n = 1\n  expect { x: 1 } == { x: 1 }\n}\ndef d = n > 1\ntest \"b\" { expect d }\narticle 1 \"A\" {\n  def e = d\n}\n";
+        let all = parse_with(FileId(0), src, true);
+        let lean = parse_with(FileId(0), src, false);
+        assert!(
+            all.errors.is_empty() && lean.errors.is_empty(),
+            "{:?}",
+            lean.errors
+        );
+        let kinds = |p: &Parsed| -> Vec<&'static str> {
+            p.file
+                .items
+                .iter()
+                .map(|i| match i.kind {
+                    ItemKind::Test { .. } => "test",
+                    ItemKind::Fact { .. } => "fact",
+                    ItemKind::Def { .. } => "def",
+                    ItemKind::Article { .. } => "article",
+                    _ => "other",
+                })
+                .collect()
+        };
+        assert_eq!(kinds(&all), ["fact", "test", "def", "test", "article"]);
+        assert_eq!(kinds(&lean), ["fact", "def", "article"]);
+    }
 
     #[test]
     fn one_typo_one_error_and_the_rest_parses() {

@@ -51,6 +51,14 @@ impl Drop for Code {
 /// The most steps (definitions, norms, norms' dates) one compiled function holds.
 const PART: usize = 48;
 
+/// One part's machine code, compiled off the module (in parallel), defined into it after.
+struct MachineCode {
+    id: cranelift::module::FuncId,
+    alignment: u64,
+    bytes: Vec<u8>,
+    relocs: Vec<cranelift::module::ModuleReloc>,
+}
+
 /// The machine code of a program with everything it points to; shared by every
 /// [`JitProgram`] made from it with other data ([`JitProgram::with_data`]).
 struct Compiled {
@@ -194,6 +202,9 @@ impl JitProgram {
         let mut fctx = FunctionBuilderContext::new();
         let mut consts = Packed::default();
         let mut ids = Vec::new();
+        // The parts' IR is built one after another (they share the plan and the constants);
+        // Cranelift compiles them to machine code in parallel, and the module defines them.
+        let mut funcs = Vec::new();
         for (k, part) in steps.chunks(PART).enumerate() {
             let id = module
                 .declare_function(&format!("decide_{k}"), Linkage::Export, &s1)
@@ -233,14 +244,45 @@ impl JitProgram {
                 g.b.seal_all_blocks();
                 g.b.finalize(module.target_config());
             }
-            module.define_function(id, &mut ctx).map_err(|e| match e {
-                cranelift::module::ModuleError::Compilation(ce) => {
-                    cranelift::codegen::print_errors::pretty_error(&ctx.func, ce)
-                }
-                other => module_error(other),
-            })?;
+            funcs.push((id, ctx.func.clone()));
             module.clear_context(&mut ctx);
             ids.push(id);
+        }
+        let isa = module.isa();
+        let compiled: Vec<Result<MachineCode, String>> = {
+            use rayon::prelude::*;
+            funcs
+                .into_par_iter()
+                .map(|(id, func)| {
+                    let mut c = Context::for_function(func);
+                    let mut plane = cranelift::codegen::control::ControlPlane::default();
+                    let alignment = match c.compile(isa, &mut plane) {
+                        Ok(code) => Ok(u64::from(code.buffer.alignment)),
+                        Err(e) => Err(e.inner),
+                    };
+                    let alignment = alignment
+                        .map_err(|e| cranelift::codegen::print_errors::pretty_error(&c.func, e))?;
+                    let code = c.compiled_code().ok_or("no compiled code")?;
+                    let relocs = code
+                        .buffer
+                        .relocs()
+                        .iter()
+                        .map(|r| cranelift::module::ModuleReloc::from_mach_reloc(r, &c.func, id))
+                        .collect();
+                    Ok(MachineCode {
+                        id,
+                        alignment,
+                        bytes: code.code_buffer().to_vec(),
+                        relocs,
+                    })
+                })
+                .collect()
+        };
+        for m in compiled {
+            let m = m?;
+            module
+                .define_function_bytes(m.id, m.alignment, &m.bytes, &m.relocs)
+                .map_err(module_error)?;
         }
         module.finalize_definitions().map_err(module_error)?;
         let entries: Vec<Entry> = ids
