@@ -317,6 +317,16 @@ fn unknown_fields_are_a_400() {
     assert!(r.body.contains("actor.is_usr"), "{}", r.body);
 }
 
+/// The JSON paths of a facts error's entries.
+fn error_paths(e: &Json) -> Vec<&str> {
+    e["error"]["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|x| x["path"].as_str())
+        .collect()
+}
+
 #[test]
 fn a_facts_error_deep_in_the_structure_names_its_path() {
     let mut facts = example("content_creator_user.json");
@@ -326,12 +336,7 @@ fn a_facts_error_deep_in_the_structure_names_its_path() {
     assert_eq!(r.status, 400, "{}", r.body);
     let e = r.json();
     assert_eq!(e["error"]["kind"], "facts", "{e}");
-    let paths: Vec<&str> = e["error"]["errors"]
-        .as_array()
-        .expect("errors")
-        .iter()
-        .filter_map(|x| x["path"].as_str())
-        .collect();
+    let paths = error_paths(&e);
     assert!(paths.contains(&"actor.registered_users"), "{e}");
     assert!(paths.contains(&"system.category"), "{e}");
     // Deeper: a nested object of the third system, and an event's party.
@@ -341,12 +346,7 @@ fn a_facts_error_deep_in_the_structure_names_its_path() {
     let r = post_json(plain(), "/v1/decide", &decide_body(&facts));
     assert_eq!(r.status, 400, "{}", r.body);
     let e = r.json();
-    let paths: Vec<&str> = e["error"]["errors"]
-        .as_array()
-        .expect("errors")
-        .iter()
-        .filter_map(|x| x["path"].as_str())
-        .collect();
+    let paths = error_paths(&e);
     assert!(
         paths.contains(&"systems[2].incident.development_stage_defect"),
         "{e}"
