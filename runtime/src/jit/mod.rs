@@ -244,7 +244,11 @@ impl JitProgram {
                 g.b.seal_all_blocks();
                 g.b.finalize(module.target_config());
             }
-            funcs.push((id, ctx.func.clone()));
+            // The function moves out (no copy of its IR); the context is reused for the next.
+            funcs.push((
+                id,
+                std::mem::replace(&mut ctx.func, cranelift::codegen::ir::Function::new()),
+            ));
             module.clear_context(&mut ctx);
             ids.push(id);
         }
